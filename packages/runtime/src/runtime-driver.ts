@@ -1,0 +1,85 @@
+import type { EventEmitter } from 'node:events'
+
+/** What a sandbox (the container behind one sprite) is made of. */
+export interface SandboxSpec {
+  /** Internal sandbox id, also the container id: `sp-<12 hex>`. */
+  id: string
+  /** Hostname inside: the sprite's name. */
+  hostname: string
+  /** Mounted, idmapped root filesystem (from the VolumeDriver). */
+  rootfs: string
+  /** Host uid/gid that 0 inside maps to; the range is `uidCount` long. */
+  uidBase: number
+  uidCount: number
+  memoryBytes: number
+  cpus: number
+  pidsMax: number
+  /** Network namespace to join (`/run/netns/<name>`); none means a private empty netns. */
+  netnsPath?: string
+  /** Read-only host directory mounted at `/.sprite/bin` (agent, sprite-env, shims). */
+  spriteBinDir: string
+}
+
+/** One process to start inside a sandbox. */
+export interface SpawnOptions {
+  /** argv; argv[0] is what the process sees. */
+  argv: string[]
+  /** Program to execute; without `/` it is looked up in the PATH of `env`. Defaults to argv[0]. */
+  path?: string
+  /** Full environment, `KEY=VALUE`. */
+  env: string[]
+  cwd: string
+  uid: number
+  gid: number
+  /** Supplementary groups. */
+  groups?: number[]
+  /** Allocate a PTY inside the sandbox with this size. */
+  tty?: { rows: number; cols: number }
+  /** Wire stdin; false gives /dev/null. */
+  stdin: boolean
+}
+
+/**
+ * A process running inside a sandbox. Output is emitted as it arrives; in TTY mode all output
+ * is `stdout`. `exit` fires once, after output has been drained, with the contract's code
+ * (0-255, 128+n for signal n).
+ *
+ * Events: `stdout` (Buffer), `stderr` (Buffer), `exit` (code: number, signal: number | null).
+ */
+export interface SandboxProcess extends EventEmitter {
+  readonly pid: number
+  write(data: Buffer): void
+  endStdin(): void
+  resize(rows: number, cols: number): void
+  /** Sends a signal to the process group. */
+  signal(signo: number): void
+}
+
+/**
+ * A running sandbox. Events: `exit` (the sandbox's init died or was stopped).
+ */
+export interface Sandbox extends EventEmitter {
+  readonly id: string
+  /** Host pid of the sandbox's init (the in-sprite agent). */
+  readonly pid: number
+  spawn(opts: SpawnOptions): Promise<SandboxProcess>
+  /** Kills every process and removes the container and its cgroups. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Host cgroup layout, detected once. */
+export type CgroupLayout = 'v1' | 'hybrid' | 'v2'
+
+export interface RuntimeDriver {
+  readonly name: string
+  start(spec: SandboxSpec): Promise<Sandbox>
+  /** Removes a container left behind by a previous daemon (start-up reconciliation). */
+  cleanup(id: string): Promise<void>
+}
+
+/** Per-sprite network: a namespace with a veth to the router namespace and outbound NAT. */
+export interface NetworkDriver {
+  /** Creates (or re-creates) the sprite's netns; idempotent. */
+  setup(slot: number): Promise<{ netnsPath: string; address: string; gateway: string }>
+  teardown(slot: number): Promise<void>
+}

@@ -1,0 +1,123 @@
+import type { SpriteStatus } from '@sprites/protocol'
+
+/** An organization: every token and sprite belongs to exactly one. */
+export interface OrgRecord {
+  /** 5 characters of [a-z0-9], generated once. */
+  readonly id: string
+  readonly slug: string
+  readonly createdAt: Date
+}
+
+export interface TokenRecord {
+  readonly id: string
+  readonly orgID: string
+  readonly description: string
+  readonly createdAt: Date
+}
+
+export interface SpriteConfig {
+  ramMB: number
+  cpus: number
+  region: string
+  storageGB: number
+}
+
+export interface URLSettings {
+  auth: 'sprite' | 'public'
+  privateAccess?: 'admins' | 'org_users'
+}
+
+/** Where a sprite is in a multi-step operation; anything but `ready` is finished or rolled back at start-up. */
+export type SpriteOpState = 'creating' | 'ready' | 'deleting'
+
+export interface SpriteRecord {
+  /** `sprite-<uuid v4>`, never reused. */
+  readonly id: string
+  readonly orgID: string
+  readonly name: string
+  status: SpriteStatus
+  opState: SpriteOpState
+  config: SpriteConfig
+  environment: Record<string, string>
+  urlSettings: URLSettings
+  labels: string[]
+  runtime: string
+  /** Small integer unique among live sprites; names the netns, veth and address block. */
+  readonly slot: number
+  /** First host uid of the 65536 that the sprite's user namespace maps. */
+  readonly uidBase: number
+  version: string
+  readonly createdAt: Date
+  updatedAt: Date
+  lastRunningAt: Date | null
+  lastWarmingAt: Date | null
+  lastStartedAt: Date | null
+  lastActiveAt: Date | null
+}
+
+export type NewSprite = Omit<
+  SpriteRecord,
+  | 'slot'
+  | 'uidBase'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'lastRunningAt'
+  | 'lastWarmingAt'
+  | 'lastStartedAt'
+  | 'lastActiveAt'
+>
+
+export type SpritePatch = Partial<
+  Pick<
+    SpriteRecord,
+    | 'status'
+    | 'opState'
+    | 'environment'
+    | 'urlSettings'
+    | 'labels'
+    | 'version'
+    | 'lastRunningAt'
+    | 'lastWarmingAt'
+    | 'lastStartedAt'
+    | 'lastActiveAt'
+  >
+>
+
+export interface ListSpritesOptions {
+  prefix?: string
+  /** Return names strictly greater than this one (pagination cursor). */
+  after?: string
+  limit: number
+}
+
+/**
+ * Persistent state of the control plane. Every method is async so that a networked
+ * implementation (PostgreSQL) fits the same contract as SQLite and the in-memory fake.
+ * Errors are SpritesError: `sprite_already_exists` on a duplicate name in one org.
+ */
+export interface Store {
+  createOrg(slug: string): Promise<OrgRecord>
+  getOrg(id: string): Promise<OrgRecord | null>
+  getOrgBySlug(slug: string): Promise<OrgRecord | null>
+  listOrgs(): Promise<OrgRecord[]>
+
+  /** Issues a four-part token `<org-slug>/<org-id>/<token-id>/<secret>`; only its hash is stored. */
+  createToken(orgID: string, description: string): Promise<{ token: string; record: TokenRecord }>
+  /** Looks a token up by its full value; null when unknown or malformed. */
+  resolveToken(token: string): Promise<{ org: OrgRecord; token: TokenRecord } | null>
+  revokeToken(tokenID: string): Promise<void>
+
+  /** Inserts a sprite, allocating its slot and uid range. */
+  insertSprite(sprite: NewSprite): Promise<SpriteRecord>
+  getSprite(orgID: string, name: string): Promise<SpriteRecord | null>
+  getSpriteByID(id: string): Promise<SpriteRecord | null>
+  listSprites(orgID: string, opts: ListSpritesOptions): Promise<SpriteRecord[]>
+  /** All sprites of every org (start-up reconciliation). */
+  listAllSprites(): Promise<SpriteRecord[]>
+  countSprites(orgID: string): Promise<Record<SpriteStatus, number>>
+  /** Applies the patch and bumps `updatedAt` when a user-visible field changed. */
+  updateSprite(id: string, patch: SpritePatch): Promise<SpriteRecord>
+  deleteSprite(id: string): Promise<void>
+
+  close(): Promise<void>
+}
