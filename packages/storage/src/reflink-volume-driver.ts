@@ -1,0 +1,221 @@
+import { readdir, rename, rm, stat } from 'node:fs/promises'
+import { SpritesError } from '@sprites/protocol'
+import { attachDisk, detachDisk } from './attach.ts'
+import { buildGoldenImage, ensureBaseTar } from './base-image.ts'
+import type { BaseRecipe } from './base-recipe.ts'
+import { DEFAULT_RECIPE, recipeVersion } from './base-recipe.ts'
+import type { ExecFn } from './exec.ts'
+import { defaultExec } from './exec.ts'
+import { withFileLock } from './file-lock.ts'
+import { assertIDRange } from './idmap.ts'
+import { createKeyedQueue } from './keyed-queue.ts'
+import type { Logger } from './logger.ts'
+import { noopLogger } from './logger.ts'
+import type { Layout } from './names.ts'
+import { assertDiskID, diskPath, imagePath, layoutOf } from './names.ts'
+import { preparePool } from './pool.ts'
+import type { BaseImage, ProgressFn, VolumeDriver } from './volume-driver.ts'
+
+const GIB = 1024 ** 3
+
+/** Options of `createReflinkVolumeDriver`. */
+export interface ReflinkVolumeDriverOptions {
+  /** Root of the pool, mounts and staging directories, e.g. `/var/lib/sprites`. */
+  dataDir: string
+  /** Where the base tar is cached. @default '/var/cache/sprites' */
+  cacheDir?: string
+  /** Size of the sparse pool file when one is needed. @default 200 GiB */
+  poolSizeBytes?: number
+  /** Size of the golden image, the smallest disk a sprite can have. @default 10 GiB */
+  defaultDiskBytes?: number
+  /** @default a logger that drops everything */
+  log?: Logger
+  /** Runs external programs. @default `defaultExec` (child_process.spawn, no shell) */
+  exec?: ExecFn
+  /** What goes into the base image. @default DEFAULT_RECIPE */
+  recipe?: BaseRecipe
+}
+
+/** The reflink driver: a `VolumeDriver` that also tells where its files live. */
+export interface ReflinkVolumeDriver extends VolumeDriver {
+  readonly layout: Layout
+}
+
+interface Ctx {
+  layout: Layout
+  cacheDir: string
+  poolSizeBytes: number
+  defaultDiskBytes: number
+  log: Logger
+  exec: ExecFn
+  recipe: BaseRecipe
+}
+
+function assertPositiveInt(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new SpritesError('invalid_argument', `${name} must be a positive integer, got ${value}`)
+  }
+}
+
+function resolveOptions(opts: ReflinkVolumeDriverOptions): Ctx {
+  if (!opts.dataDir?.startsWith('/')) {
+    throw new SpritesError('invalid_argument', 'dataDir must be an absolute path')
+  }
+  const ctx: Ctx = {
+    layout: layoutOf(opts.dataDir.replace(/\/+$/, '')),
+    cacheDir: opts.cacheDir ?? '/var/cache/sprites',
+    poolSizeBytes: opts.poolSizeBytes ?? 200 * GIB,
+    defaultDiskBytes: opts.defaultDiskBytes ?? 10 * GIB,
+    log: (opts.log ?? noopLogger).child({ component: 'reflink-volume-driver' }),
+    exec: opts.exec ?? defaultExec,
+    recipe: opts.recipe ?? DEFAULT_RECIPE,
+  }
+  assertPositiveInt('poolSizeBytes', ctx.poolSizeBytes)
+  assertPositiveInt('defaultDiskBytes', ctx.defaultDiskBytes)
+  return ctx
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  return stat(path).then(
+    (s) => s.size,
+    () => undefined,
+  )
+}
+
+async function buildBaseImage(
+  ctx: Ctx,
+  rebuild: boolean,
+  onProgress?: ProgressFn,
+): Promise<BaseImage> {
+  const version = recipeVersion(ctx.recipe)
+  const path = imagePath(ctx.layout, version)
+  if (!rebuild && (await fileSize(path)) !== undefined) return { version, path }
+  const startedAt = Date.now()
+  return withFileLock(`${path}.lock`, async () => {
+    const mtime = (await stat(path).catch(() => undefined))?.mtimeMs
+    if (mtime !== undefined && (!rebuild || mtime > startedAt)) return { version, path }
+    const progress = (message: string) => {
+      ctx.log.debug({ version }, message)
+      onProgress?.(message)
+    }
+    const { cacheDir, recipe, exec } = ctx
+    const tarPath = await ensureBaseTar({ recipe, cacheDir, exec, rebuild, onProgress: progress })
+    await buildGoldenImage({
+      tarPath,
+      imagePath: path,
+      sizeBytes: ctx.defaultDiskBytes,
+      exec,
+      onProgress: progress,
+    })
+    ctx.log.info({ version, path, durationMs: Date.now() - startedAt }, 'built base image')
+    progress(`base image ${version} ready`)
+    return { version, path }
+  })
+}
+
+async function cloneDisk(ctx: Ctx, id: string, sizeBytes: number): Promise<void> {
+  const golden = imagePath(ctx.layout, recipeVersion(ctx.recipe))
+  const goldenBytes = await fileSize(golden)
+  if (goldenBytes === undefined) {
+    throw new SpritesError('host_not_ready', 'no base image yet: call ensureBaseImage() first')
+  }
+  if (sizeBytes < goldenBytes) {
+    throw new SpritesError(
+      'invalid_argument',
+      `disk size ${sizeBytes} is below the minimum ${goldenBytes} bytes`,
+      {
+        details: { sizeBytes, minBytes: goldenBytes },
+      },
+    )
+  }
+  const target = diskPath(ctx.layout, id)
+  if ((await fileSize(target)) !== undefined) return
+  const tmp = `${ctx.layout.disks}/${id}.tmp`
+  try {
+    await ctx.exec('cp', ['--reflink=always', golden, tmp])
+    if (sizeBytes > goldenBytes) {
+      await ctx.exec('truncate', ['-s', String(sizeBytes), tmp])
+      await ctx.exec('resize2fs', ['-f', tmp])
+    }
+    await rename(tmp, target)
+  } finally {
+    await rm(tmp, { force: true })
+  }
+}
+
+/** Removes the disk image and every other `<pool>/disks/<id>.*` file. */
+async function removeDiskFiles(ctx: Ctx, id: string): Promise<void> {
+  const names = await readdir(ctx.layout.disks).catch(() => [] as string[])
+  for (const name of names) {
+    if (name.startsWith(`${id}.`)) await rm(`${ctx.layout.disks}/${name}`, { force: true })
+  }
+}
+
+async function assertDiskExists(ctx: Ctx, id: string): Promise<void> {
+  if ((await fileSize(diskPath(ctx.layout, id))) === undefined) {
+    throw new SpritesError('not_found', `no disk ${id}: create it first`, { details: { id } })
+  }
+}
+
+async function timed<T>(log: Logger, op: string, id: string, fn: () => Promise<T>): Promise<T> {
+  const startedAt = performance.now()
+  const result = await fn()
+  log.info({ id, op, durationMs: Math.round(performance.now() - startedAt) }, `${op} done`)
+  return result
+}
+
+/**
+ * Creates the production volume driver: ext4 disk images cloned by reflink in an XFS pool,
+ * loop-mounted and idmapped to each sprite's uid range. Needs root.
+ * @throws invalid_argument for bad options
+ * @example
+ * const volumes = createReflinkVolumeDriver({ dataDir: '/var/lib/sprites', log })
+ * await volumes.init(); await volumes.ensureBaseImage({ onProgress: (m) => log.info({}, m) })
+ */
+export function createReflinkVolumeDriver(opts: ReflinkVolumeDriverOptions): ReflinkVolumeDriver {
+  const ctx = resolveOptions(opts)
+  const queue = createKeyedQueue()
+  const deps = { layout: ctx.layout, exec: ctx.exec, log: ctx.log }
+  let building: Promise<BaseImage> | undefined
+  const init = () => preparePool({ ...deps, poolSizeBytes: ctx.poolSizeBytes })
+  return {
+    layout: ctx.layout,
+    init,
+    async ensureBaseImage({ rebuild = false, onProgress } = {}) {
+      await init()
+      building ??= buildBaseImage(ctx, rebuild, onProgress).finally(() => {
+        building = undefined
+      })
+      return building
+    },
+    async createDisk(id, sizeBytes) {
+      assertDiskID(id)
+      assertPositiveInt('sizeBytes', sizeBytes)
+      await queue(id, () => timed(ctx.log, 'createDisk', id, () => cloneDisk(ctx, id, sizeBytes)))
+    },
+    async hasDisk(id) {
+      assertDiskID(id)
+      return (await fileSize(diskPath(ctx.layout, id))) !== undefined
+    },
+    async attach(id, attachOpts) {
+      assertDiskID(id)
+      assertIDRange(attachOpts.uidBase, attachOpts.uidCount)
+      return queue(id, async () => {
+        await assertDiskExists(ctx, id)
+        return timed(ctx.log, 'attach', id, () => attachDisk(deps, id, attachOpts))
+      })
+    },
+    async detach(id) {
+      assertDiskID(id)
+      await queue(id, () => timed(ctx.log, 'detach', id, () => detachDisk(deps, id)))
+    },
+    async deleteDisk(id) {
+      assertDiskID(id)
+      await queue(id, async () => {
+        await detachDisk(deps, id)
+        await removeDiskFiles(ctx, id)
+        ctx.log.info({ id }, 'deleted disk')
+      })
+    },
+  }
+}
