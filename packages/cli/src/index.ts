@@ -1,1 +1,4 @@
-export {}
+/** `@sprites/cli`: the `sprite` command line, runnable in-process through `main`. */
+
+export type { CLIIO } from './io.ts'
+export { main } from './main.ts'

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Launches the TypeScript CLI: re-runs Node with tsx's loader and the @sprites/source condition,
+// resolving every path from this file so it works from any directory.
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+const entry = join(here, '..', 'src', 'main.ts')
+const args = ['--conditions=@sprites/source', '--import', tsx, entry, ...process.argv.slice(2)]
+const child = spawn(process.execPath, args, { stdio: 'inherit' })
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => {})
+child.on('exit', (code, signal) => {
+  if (signal) process.kill(process.pid, signal)
+  else process.exit(code ?? 1)
+})

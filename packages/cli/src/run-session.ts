@@ -1,0 +1,86 @@
+import type { ExecSession } from '@sprites/sdk'
+import type { Context } from './context.ts'
+
+/** Ctrl+\ detaches from a TTY session (D15). */
+const DETACH_BYTE = 0x1c
+
+export interface RunSessionOptions {
+  /** Put the local terminal in raw mode: now, or once `session_info` says the session is a TTY. */
+  raw: boolean | 'auto'
+  /** Forward local stdin (non-TTY: data frames, then EOF at end of input). */
+  pipeStdin: boolean
+  /** Sprite name, for the re-attach hint. */
+  sprite: string
+}
+
+/**
+ * Connects a session to the local terminal until it exits or the user detaches.
+ * @returns the remote exit code, or 0 after a detach
+ */
+export async function runSession(
+  ctx: Context,
+  s: ExecSession,
+  o: RunSessionOptions,
+): Promise<number> {
+  const { stdin, stdout, stderr } = ctx.io
+  s.on('stdout', (b) => stdout.write(b))
+  s.on('stderr', (b) => stderr.write(b))
+  const terminal = createTerminal(ctx, s)
+  let detach!: () => void
+  const detached = new Promise<number>((resolve) => {
+    detach = () => resolve(0)
+  })
+  if (o.raw === true) terminal.enter()
+  else if (o.raw === 'auto') s.on('sessionInfo', (info) => info.tty && terminal.enter())
+  const onData = (chunk: Buffer | string) => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    if (terminal.isRaw && buf.includes(DETACH_BYTE)) {
+      s.close()
+      printDetach(ctx, s, o.sprite)
+      detach()
+    } else s.write(buf)
+  }
+  const onEnd = () => s.endStdin()
+  if (o.pipeStdin || o.raw !== false) {
+    stdin.on('data', onData)
+    stdin.on('end', onEnd)
+  }
+  try {
+    return await Promise.race([s.wait(), detached])
+  } finally {
+    stdin.removeListener('data', onData)
+    stdin.removeListener('end', onEnd)
+    stdin.pause()
+    terminal.leave()
+  }
+}
+
+function printDetach(ctx: Context, s: ExecSession, sprite: string): void {
+  const id = s.info?.sessionID ?? '?'
+  ctx.io.stderr.write(
+    `\r\nDetached from session ${id}; it keeps running.\r\nRe-attach with: sprite sessions attach ${id} -s ${sprite}\r\n`,
+  )
+}
+
+/** Raw mode and size tracking of the local terminal, undone by `leave()`. */
+function createTerminal(ctx: Context, s: ExecSession) {
+  const { stdin, stdout } = ctx.io
+  const onResize = () => s.resize(stdout.columns ?? 80, stdout.rows ?? 24)
+  const state = {
+    isRaw: false,
+    enter() {
+      if (state.isRaw || !stdin.isTTY || !stdin.setRawMode) return
+      stdin.setRawMode(true)
+      state.isRaw = true
+      stdout.on('resize', onResize)
+      onResize()
+    },
+    leave() {
+      if (!state.isRaw) return
+      stdin.setRawMode?.(false)
+      stdout.removeListener('resize', onResize)
+      state.isRaw = false
+    },
+  }
+  return state
+}
