@@ -1,1 +1,6 @@
+export { createMemoryStore, type MemoryStoreOptions } from './memory/memory-store.ts'
+export { ORG_SLUG_RE } from './org-slug.ts'
+export { MIGRATIONS, type Migration } from './sqlite/migrations.ts'
+export { openSQLiteStore, type SQLiteStoreOptions } from './sqlite/sqlite-store.ts'
 export type * from './store.ts'
+export { hashToken, TOKEN_SECRET_BYTES, uidBaseForSlot } from './tokens.ts'

@@ -1,0 +1,217 @@
+import type { LogLevel, NetworkMode } from './config.ts'
+
+/** Values gathered from flags, environment and config file, before defaults. */
+export interface RawConfig {
+  listen?: { host: string; port: number }
+  dataDir?: string
+  runDir?: string
+  cacheDir?: string
+  dbPath?: string
+  baseDomain?: string
+  publicURL?: string
+  spriteURLScheme?: 'http' | 'https'
+  spriteURLPort?: number
+  spriteVersionHeader?: string
+  region?: string
+  defaultCpus?: number
+  defaultRamMB?: number
+  defaultStorageGB?: number
+  maxBodyBytes?: number
+  logLevel?: LogLevel
+  cliConfigPath?: string
+  networkMode?: NetworkMode
+  runningLimit?: number
+  warmLimit?: number
+  shutdownTimeoutMs?: number
+}
+
+type Parsed = unknown | { problem: string }
+
+/** One setting: its flag (without `--`), environment variable, config-file key path and parser. */
+export interface OptionSpec {
+  key: keyof RawConfig
+  flag: string
+  env: string
+  file: string[]
+  parse: (raw: unknown) => Parsed
+}
+
+const str =
+  (re: RegExp = /^[^\0\r\n]+$/, rule = 'a non-empty string') =>
+  (raw: unknown): Parsed =>
+    typeof raw === 'string' && re.test(raw)
+      ? raw
+      : { problem: `must be ${rule}, got ${JSON.stringify(raw)}` }
+
+const int =
+  (min: number, max: number) =>
+  (raw: unknown): Parsed => {
+    const n =
+      typeof raw === 'number'
+        ? raw
+        : typeof raw === 'string' && /^\d+$/.test(raw.trim())
+          ? Number(raw)
+          : Number.NaN
+    return Number.isInteger(n) && n >= min && n <= max
+      ? n
+      : { problem: `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` }
+  }
+
+const oneOf =
+  (choices: readonly string[]) =>
+  (raw: unknown): Parsed =>
+    typeof raw === 'string' && choices.includes(raw)
+      ? raw
+      : { problem: `must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}` }
+
+/** `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT`; in the config file also `{host, port}`. */
+export function parseListen(raw: unknown): Parsed {
+  if (typeof raw === 'object' && raw !== null) {
+    const o = raw as { host?: unknown; port?: unknown }
+    return parseListen(`${o.host ?? '127.0.0.1'}:${o.port ?? ''}`)
+  }
+  const m =
+    typeof raw === 'string'
+      ? /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]*):)?(\d{1,5})$/.exec(raw.trim())
+      : null
+  const port = Number(m?.[2])
+  if (!m || port > 65535)
+    return { problem: `must be HOST:PORT (e.g. 127.0.0.1:7470), got ${JSON.stringify(raw)}` }
+  const host = (m[1] ?? '').replace(/^\[|\]$/g, '') || '127.0.0.1'
+  return { host, port }
+}
+
+const ABS = [/^\/[^\0]*$/, 'an absolute path'] as const
+const MAX_INT = 2 ** 31 - 1
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'listen', flag: 'listen', env: 'SPRITES_LISTEN', file: ['listen'], parse: parseListen },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    env: 'SPRITES_DATA_DIR',
+    file: ['dataDir'],
+    parse: str(...ABS),
+  },
+  { key: 'runDir', flag: 'run-dir', env: 'SPRITES_RUN_DIR', file: ['runDir'], parse: str(...ABS) },
+  {
+    key: 'cacheDir',
+    flag: 'cache-dir',
+    env: 'SPRITES_CACHE_DIR',
+    file: ['cacheDir'],
+    parse: str(...ABS),
+  },
+  { key: 'dbPath', flag: 'db-path', env: 'SPRITES_DB_PATH', file: ['dbPath'], parse: str(...ABS) },
+  {
+    key: 'baseDomain',
+    flag: 'base-domain',
+    env: 'SPRITES_BASE_DOMAIN',
+    file: ['baseDomain'],
+    parse: str(),
+  },
+  {
+    key: 'publicURL',
+    flag: 'public-url',
+    env: 'SPRITES_PUBLIC_URL',
+    file: ['publicURL'],
+    parse: str(),
+  },
+  {
+    key: 'spriteURLScheme',
+    flag: 'sprite-url-scheme',
+    env: 'SPRITES_SPRITE_URL_SCHEME',
+    file: ['spriteURL', 'scheme'],
+    parse: oneOf(['http', 'https']),
+  },
+  {
+    key: 'spriteURLPort',
+    flag: 'sprite-url-port',
+    env: 'SPRITES_SPRITE_URL_PORT',
+    file: ['spriteURL', 'port'],
+    parse: int(1, 65535),
+  },
+  {
+    key: 'spriteVersionHeader',
+    flag: 'sprite-version',
+    env: 'SPRITES_SPRITE_VERSION',
+    file: ['spriteVersionHeader'],
+    parse: str(/^[\x21-\x7e]{1,64}$/, '1-64 visible ASCII characters'),
+  },
+  {
+    key: 'region',
+    flag: 'region',
+    env: 'SPRITES_REGION',
+    file: ['region'],
+    parse: str(/^[a-z0-9-]{1,32}$/, '1-32 of [a-z0-9-]'),
+  },
+  {
+    key: 'defaultCpus',
+    flag: 'default-cpus',
+    env: 'SPRITES_DEFAULT_CPUS',
+    file: ['spriteDefaults', 'cpus'],
+    parse: int(1, 256),
+  },
+  {
+    key: 'defaultRamMB',
+    flag: 'default-ram-mb',
+    env: 'SPRITES_DEFAULT_RAM_MB',
+    file: ['spriteDefaults', 'ramMB'],
+    parse: int(64, 1 << 20),
+  },
+  {
+    key: 'defaultStorageGB',
+    flag: 'default-storage-gb',
+    env: 'SPRITES_DEFAULT_STORAGE_GB',
+    file: ['spriteDefaults', 'storageGB'],
+    parse: int(1, 65536),
+  },
+  {
+    key: 'maxBodyBytes',
+    flag: 'max-body-bytes',
+    env: 'SPRITES_MAX_BODY_BYTES',
+    file: ['maxBodyBytes'],
+    parse: int(1, 64 << 20),
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'SPRITES_LOG_LEVEL',
+    file: ['logLevel'],
+    parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  },
+  {
+    key: 'cliConfigPath',
+    flag: 'cli-config-path',
+    env: 'SPRITES_CLI_CONFIG_PATH',
+    file: ['cliConfigPath'],
+    parse: str(...ABS),
+  },
+  {
+    key: 'networkMode',
+    flag: 'network-mode',
+    env: 'SPRITES_NETWORK_MODE',
+    file: ['network', 'mode'],
+    parse: oneOf(['router', 'host']),
+  },
+  {
+    key: 'runningLimit',
+    flag: 'running-limit',
+    env: 'SPRITES_RUNNING_LIMIT',
+    file: ['runningLimit'],
+    parse: int(0, MAX_INT),
+  },
+  {
+    key: 'warmLimit',
+    flag: 'warm-limit',
+    env: 'SPRITES_WARM_LIMIT',
+    file: ['warmLimit'],
+    parse: int(0, MAX_INT),
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    flag: 'shutdown-timeout-ms',
+    env: 'SPRITES_SHUTDOWN_TIMEOUT_MS',
+    file: ['shutdownTimeoutMs'],
+    parse: int(0, 600_000),
+  },
+]

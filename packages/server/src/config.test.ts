@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { loadConfig } from './config.ts'
+
+const HOME = { HOME: '/home/tester' }
+
+test('defaults', () => {
+  const c = loadConfig(HOME, [])
+  assert.deepEqual(c.listen, { host: '127.0.0.1', port: 7470 })
+  assert.equal(c.dataDir, '/var/lib/sprites')
+  assert.equal(c.runDir, '/run/sprites')
+  assert.equal(c.cacheDir, '/var/cache/sprites')
+  assert.equal(c.dbPath, '/var/lib/sprites/sprites.db')
+  assert.equal(c.baseDomain, 'sprites.localhost')
+  assert.equal(c.publicURL, 'http://127.0.0.1:7470')
+  assert.deepEqual(c.spriteURL, { scheme: 'http', port: 7470 })
+  assert.equal(c.spriteVersionHeader, '0.0.1-rc46')
+  assert.equal(c.region, 'local')
+  assert.deepEqual(c.spriteDefaults, { cpus: 2, ramMB: 2048, storageGB: 10 })
+  assert.equal(c.maxBodyBytes, 1048576)
+  assert.equal(c.logLevel, 'info')
+  assert.equal(c.cliConfigPath, '/home/tester/.sprites/sprites.json')
+  assert.equal(c.cliConfigOwner, null)
+  assert.equal(c.network.mode, 'router')
+  assert.equal(c.shutdownTimeoutMs, 10_000)
+})
+
+test('derives https sprite URLs for a real domain', () => {
+  const c = loadConfig({ ...HOME, SPRITES_BASE_DOMAIN: 'sprites.example.com' }, [
+    '--public-url=https://api.example.com/',
+  ])
+  assert.deepEqual(c.spriteURL, { scheme: 'https', port: null })
+  assert.equal(c.publicURL, 'https://api.example.com')
+})
+
+test('parses listen forms', () => {
+  assert.deepEqual(loadConfig(HOME, ['--listen', ':8081']).listen, {
+    host: '127.0.0.1',
+    port: 8081,
+  })
+  assert.deepEqual(loadConfig(HOME, ['--listen', '[::1]:80']).listen, { host: '::1', port: 80 })
+  assert.equal(loadConfig(HOME, ['--listen', '[::1]:80']).publicURL, 'http://[::1]:80')
+})
+
+test('uses the sudo user for the CLI config', () => {
+  const c = loadConfig(
+    { HOME: '/root', SUDO_USER: 'nobody-here-x', SUDO_UID: '1234', SUDO_GID: '99' },
+    [],
+  )
+  assert.equal(c.cliConfigPath, '/home/nobody-here-x/.sprites/sprites.json')
+  assert.deepEqual(c.cliConfigOwner, { uid: 1234, gid: 99 })
+})
+
+test('collects every problem into one invalid_argument', () => {
+  const env = {
+    ...HOME,
+    SPRITES_LISTEN: 'nope',
+    SPRITES_LOG_LEVEL: 'loud',
+    SPRITES_DEFAULT_CPUS: '0',
+  }
+  assert.throws(
+    () => loadConfig(env, ['--data-dir', 'relative', '--network-mode', 'bridge']),
+    (err: Error & { code?: string; details?: { problems?: string[] } }) => {
+      assert.equal(err.code, 'invalid_argument')
+      const problems = err.details?.problems ?? []
+      assert.equal(problems.length, 5, problems.join('\n'))
+      assert.match(err.message, /SPRITES_LISTEN/)
+      assert.match(err.message, /--network-mode: must be one of router, host/)
+      return true
+    },
+  )
+})
+
+test('rejects unknown flags and unreadable config files', () => {
+  assert.throws(() => loadConfig(HOME, ['--bogus', '1']), /bogus/)
+  assert.throws(
+    () => loadConfig({ ...HOME, SPRITES_CONFIG: '/nonexistent/x.json' }, []),
+    /cannot read config file/,
+  )
+})
+
+test('the result is deep-frozen', () => {
+  const c = loadConfig(HOME, [])
+  assert.ok(Object.isFrozen(c))
+  assert.ok(Object.isFrozen(c.listen))
+  assert.ok(Object.isFrozen(c.spriteDefaults))
+})

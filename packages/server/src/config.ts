@@ -1,0 +1,260 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { isAbsolute, join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DEFAULT_SPRITE_VERSION, SpritesError } from '@sprites/protocol'
+import { OPTIONS, type OptionSpec, type RawConfig } from './config-options.ts'
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+export const NETWORK_MODES = ['router', 'host'] as const
+export type NetworkMode = (typeof NETWORK_MODES)[number]
+
+/**
+ * Server settings, resolved once by {@link loadConfig} and deep-frozen. Each field names its flag,
+ * its environment variable and its default.
+ */
+export interface ServerConfig {
+  /** `--listen HOST:PORT`, `SPRITES_LISTEN`. @default 127.0.0.1:7470 */
+  readonly listen: { readonly host: string; readonly port: number }
+  /** `--data-dir`, `SPRITES_DATA_DIR`. @default /var/lib/sprites */
+  readonly dataDir: string
+  /** `--run-dir`, `SPRITES_RUN_DIR`. @default /run/sprites */
+  readonly runDir: string
+  /** `--cache-dir`, `SPRITES_CACHE_DIR`. @default /var/cache/sprites */
+  readonly cacheDir: string
+  /** `--db-path`, `SPRITES_DB_PATH`. @default <dataDir>/sprites.db */
+  readonly dbPath: string
+  /** `--base-domain`, `SPRITES_BASE_DOMAIN`: sprite URLs are `<name>-<org id>.<baseDomain>`. @default sprites.localhost */
+  readonly baseDomain: string
+  /** `--public-url`, `SPRITES_PUBLIC_URL`: the API base URL clients use. @default http://<listen> */
+  readonly publicURL: string
+  /** Scheme and port of sprite URLs. @default https without a port; http and the listen port for *.localhost */
+  readonly spriteURL: { readonly scheme: 'http' | 'https'; readonly port: number | null }
+  /** `--sprite-version`, `SPRITES_SPRITE_VERSION`: the `Sprite-Version` header. @default 0.0.1-rc46 */
+  readonly spriteVersionHeader: string
+  /** `--region`, `SPRITES_REGION`. @default local */
+  readonly region: string
+  /** Sprite config used when a create request omits it. @default cpus 2, ramMB 2048, storageGB 10 */
+  readonly spriteDefaults: {
+    readonly cpus: number
+    readonly ramMB: number
+    readonly storageGB: number
+  }
+  /** `--max-body-bytes`, `SPRITES_MAX_BODY_BYTES`: cap on JSON request bodies. @default 1 MiB */
+  readonly maxBodyBytes: number
+  /** `--log-level`, `SPRITES_LOG_LEVEL`. @default info */
+  readonly logLevel: LogLevel
+  /** `--cli-config-path`, `SPRITES_CLI_CONFIG_PATH`. @default ~/.sprites/sprites.json of the invoking (sudo) user */
+  readonly cliConfigPath: string
+  /** Owner given to the CLI config when the server runs under sudo; null otherwise. */
+  readonly cliConfigOwner: { readonly uid: number; readonly gid: number } | null
+  /** `--network-mode`, `SPRITES_NETWORK_MODE`. @default router */
+  readonly network: { readonly mode: NetworkMode }
+  /** `--running-limit`, `SPRITES_RUNNING_LIMIT`: reported in list counters. @default 10 */
+  readonly runningLimit: number
+  /** `--warm-limit`, `SPRITES_WARM_LIMIT`: reported in list counters. @default 50 */
+  readonly warmLimit: number
+  /** `--shutdown-timeout-ms`, `SPRITES_SHUTDOWN_TIMEOUT_MS`: budget of close hooks. @default 10000 */
+  readonly shutdownTimeoutMs: number
+  /** `--config`, `SPRITES_CONFIG`: the JSON file that was read, if any. */
+  readonly configFile: string | null
+}
+
+export const DEFAULT_PORT = 7470
+
+/**
+ * Resolves the server config from flags > `SPRITES_*` environment > JSON config file > defaults.
+ * This is the only module that reads the environment.
+ * @throws SpritesError invalid_argument listing every problem found.
+ * @example const config = loadConfig(process.env, process.argv.slice(2))
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): ServerConfig {
+  const problems: string[] = []
+  const flags = parseFlags(argv, problems)
+  const configFile = flags.config ?? env.SPRITES_CONFIG ?? null
+  const file = configFile ? readConfigFile(configFile, problems) : {}
+  const raw: RawConfig = {}
+  for (const spec of OPTIONS) resolveOption(spec, { flags, env, file }, raw, problems)
+  const config = buildConfig(raw, env, configFile)
+  validate(config, problems)
+  if (problems.length > 0) {
+    throw new SpritesError(
+      'invalid_argument',
+      `invalid server configuration:\n- ${problems.join('\n- ')}`,
+      {
+        details: { problems },
+      },
+    )
+  }
+  return deepFreeze(config)
+}
+
+function parseFlags(
+  argv: readonly string[],
+  problems: string[],
+): Record<string, string | undefined> {
+  const options: Record<string, { type: 'string' }> = { config: { type: 'string' } }
+  for (const spec of OPTIONS) options[spec.flag] = { type: 'string' }
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: false,
+    })
+    return values as Record<string, string | undefined>
+  } catch (err) {
+    problems.push(
+      `${(err as Error).message} (known flags: --config, ${OPTIONS.map((o) => `--${o.flag}`).join(', ')})`,
+    )
+    return {}
+  }
+}
+
+function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'))
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return value as Record<string, unknown>
+    }
+    problems.push(`config file ${path} must hold a JSON object`)
+  } catch (err) {
+    problems.push(`cannot read config file ${path}: ${(err as Error).message}`)
+  }
+  return {}
+}
+
+interface Sources {
+  flags: Record<string, string | undefined>
+  env: Record<string, string | undefined>
+  file: Record<string, unknown>
+}
+
+function resolveOption(spec: OptionSpec, src: Sources, raw: RawConfig, problems: string[]): void {
+  const fromFile = spec.file.reduce<unknown>(
+    (v, k) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined),
+    src.file,
+  )
+  const layers: [unknown, string][] = [
+    [src.flags[spec.flag], `--${spec.flag}`],
+    [src.env[spec.env], spec.env],
+    [fromFile, `config file key "${spec.file.join('.')}"`],
+  ]
+  const hit = layers.find(([v]) => v !== undefined && v !== '')
+  if (!hit) return
+  const parsed = spec.parse(hit[0])
+  if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
+    problems.push(`${hit[1]}: ${parsed.problem}`)
+  } else {
+    raw[spec.key] = parsed as never
+  }
+}
+
+function buildConfig(
+  raw: RawConfig,
+  env: Record<string, string | undefined>,
+  configFile: string | null,
+) {
+  const listen = raw.listen ?? { host: '127.0.0.1', port: DEFAULT_PORT }
+  const dataDir = raw.dataDir ?? '/var/lib/sprites'
+  const baseDomain = (raw.baseDomain ?? 'sprites.localhost').toLowerCase()
+  const local = baseDomain === 'localhost' || baseDomain.endsWith('.localhost')
+  const user = invokingUser(env)
+  return {
+    listen,
+    dataDir,
+    runDir: raw.runDir ?? '/run/sprites',
+    cacheDir: raw.cacheDir ?? '/var/cache/sprites',
+    dbPath: raw.dbPath ?? join(dataDir, 'sprites.db'),
+    baseDomain,
+    publicURL: (raw.publicURL ?? `http://${urlHost(listen.host)}:${listen.port}`).replace(
+      /\/+$/,
+      '',
+    ),
+    spriteURL: {
+      scheme: raw.spriteURLScheme ?? (local ? 'http' : 'https'),
+      port: raw.spriteURLPort ?? (local && listen.port !== 0 ? listen.port : null),
+    },
+    spriteVersionHeader: raw.spriteVersionHeader ?? DEFAULT_SPRITE_VERSION,
+    region: raw.region ?? 'local',
+    spriteDefaults: {
+      cpus: raw.defaultCpus ?? 2,
+      ramMB: raw.defaultRamMB ?? 2048,
+      storageGB: raw.defaultStorageGB ?? 10,
+    },
+    maxBodyBytes: raw.maxBodyBytes ?? 1024 * 1024,
+    logLevel: raw.logLevel ?? 'info',
+    cliConfigPath: raw.cliConfigPath ?? join(user.home, '.sprites', 'sprites.json'),
+    cliConfigOwner: user.owner,
+    network: { mode: raw.networkMode ?? 'router' },
+    runningLimit: raw.runningLimit ?? 10,
+    warmLimit: raw.warmLimit ?? 50,
+    shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,
+    configFile,
+  } satisfies ServerConfig
+}
+
+/** A wildcard listen address is reached through loopback; IPv6 literals get brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/** The user who ran the server: under sudo, `SUDO_USER` (home from /etc/passwd), else `HOME`. */
+function invokingUser(env: Record<string, string | undefined>) {
+  const name = env.SUDO_USER
+  const uid = Number(env.SUDO_UID)
+  const gid = Number(env.SUDO_GID)
+  if (name && name !== 'root' && Number.isInteger(uid) && Number.isInteger(gid)) {
+    return { home: passwdHome(name) ?? `/home/${name}`, owner: { uid, gid } }
+  }
+  return { home: env.HOME || homedir(), owner: null }
+}
+
+function passwdHome(user: string): string | null {
+  if (!existsSync('/etc/passwd')) return null
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`))
+  return line?.split(':')[5] || null
+}
+
+function validate(c: ServerConfig, problems: string[]): void {
+  for (const [name, path] of Object.entries({
+    dataDir: c.dataDir,
+    runDir: c.runDir,
+    cacheDir: c.cacheDir,
+    dbPath: c.dbPath,
+    cliConfigPath: c.cliConfigPath,
+  })) {
+    if (!isAbsolute(path))
+      problems.push(`${name} must be an absolute path, got ${JSON.stringify(path)}`)
+  }
+  if (
+    !/^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(
+      c.baseDomain,
+    )
+  ) {
+    problems.push(
+      `baseDomain must be a DNS name like sprites.example.com, got ${JSON.stringify(c.baseDomain)}`,
+    )
+  }
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(c.publicURL)) {
+    problems.push(
+      `publicURL must be an http(s) URL without query, got ${JSON.stringify(c.publicURL)}`,
+    )
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,192 @@
+import { errors, type OrgCountersWire, type SpriteInfoWire } from '@sprites/protocol'
+import type { OrgRecord, SpriteRecord, Store } from '@sprites/store'
+import type { ServerConfig } from '../config.ts'
+import type { Logger } from '../logger.ts'
+import type { SpriteHost } from './sprite-host.ts'
+import { parseCreateInput, parseUpdateInput } from './sprite-input.ts'
+import { toWire } from './sprite-wire.ts'
+
+export const DEFAULT_PAGE_SIZE = 50
+export const MAX_PAGE_SIZE = 100
+
+export interface ListQuery {
+  prefix?: string
+  /** Raw `max_results`: default 50; 1-100 honoured; above 100 clamped; below 1 or junk = default. */
+  maxResults?: string | null
+  continuationToken?: string | null
+}
+
+export interface SpritePage {
+  sprites: SpriteRecord[]
+  hasMore: boolean
+  nextContinuationToken: string | null
+}
+
+export interface SpriteServiceDeps {
+  store: Store
+  host: SpriteHost
+  config: Pick<
+    ServerConfig,
+    'baseDomain' | 'spriteURL' | 'spriteDefaults' | 'region' | 'runningLimit' | 'warmLimit'
+  >
+  log: Logger
+}
+
+/** Sprite management (sprites-api.md §2.2), independent of HTTP. */
+export type SpriteService = ReturnType<typeof createSpriteService>
+
+export function createSpriteService({ store, host, config, log }: SpriteServiceDeps) {
+  const defaults = () => ({ ...config.spriteDefaults, region: config.region })
+
+  /** @throws SpritesError sprite_not_found (404) when the org has no sprite of that name. */
+  async function get(org: OrgRecord, name: string): Promise<SpriteRecord> {
+    const sprite = await store.getSprite(org.id, name)
+    if (!sprite) throw errors.spriteNotFound(name)
+    return sprite
+  }
+
+  /**
+   * M1: validates, inserts as `creating`, provisions, marks `ready`. A failed provision removes
+   * the row and asks the host to destroy whatever it made.
+   * @throws SpritesError invalid_argument, sprite_already_exists
+   */
+  async function create(org: OrgRecord, body: unknown): Promise<SpriteRecord> {
+    const input = parseCreateInput(body, defaults())
+    const sprite = await store.insertSprite({
+      id: `sprite-${crypto.randomUUID()}`,
+      orgID: org.id,
+      status: 'cold',
+      opState: 'creating',
+      version: host.imageVersion?.() ?? 'unknown',
+      ...input,
+    })
+    const slog = log.child({ spriteID: sprite.id, name: sprite.name, operation: 'create' })
+    try {
+      await host.provision(sprite)
+    } catch (err) {
+      slog.error({ err }, 'provision failed; rolling back')
+      await rollback(sprite, slog)
+      throw err
+    }
+    const ready = await store.updateSprite(sprite.id, { opState: 'ready' })
+    slog.info({ slot: ready.slot }, 'sprite created')
+    return ready
+  }
+
+  async function rollback(sprite: SpriteRecord, slog: Logger): Promise<void> {
+    await host
+      .destroy(sprite)
+      .catch((err: unknown) => slog.error({ err }, 'destroy after failed provision failed'))
+    await store.deleteSprite(sprite.id)
+  }
+
+  /** M2: one page sorted by name; the continuation token is base64url of the last name. */
+  async function list(org: OrgRecord, q: ListQuery): Promise<SpritePage> {
+    const limit = pageSize(q.maxResults)
+    const after = q.continuationToken ? decodeToken(q.continuationToken) : undefined
+    const rows = await store.listSprites(org.id, {
+      prefix: q.prefix || undefined,
+      after,
+      limit: limit + 1,
+    })
+    const sprites = rows.slice(0, limit)
+    const hasMore = rows.length > limit
+    const last = sprites.at(-1)
+    return {
+      sprites,
+      hasMore,
+      nextContinuationToken: hasMore && last ? encodeToken(last.name) : null,
+    }
+  }
+
+  /** Org counters of list responses (from the stored statuses) and the configured limits. */
+  async function counters(org: OrgRecord): Promise<OrgCountersWire> {
+    const c = await store.countSprites(org.id)
+    return {
+      name: org.slug,
+      ...c,
+      running_limit: config.runningLimit,
+      warm_limit: config.warmLimit,
+    }
+  }
+
+  /** M5. @throws SpritesError invalid_argument when nothing is to be updated, sprite_not_found */
+  async function update(org: OrgRecord, name: string, body: unknown): Promise<SpriteRecord> {
+    const input = parseUpdateInput(body)
+    const sprite = await get(org, name)
+    return store.updateSprite(sprite.id, input)
+  }
+
+  /** M6: marks `deleting`, destroys on the host, deletes the row. A failed destroy leaves `deleting`. */
+  async function remove(org: OrgRecord, name: string): Promise<void> {
+    const sprite = await get(org, name)
+    const marked = await store.updateSprite(sprite.id, { opState: 'deleting' })
+    await host.destroy(marked)
+    await store.deleteSprite(sprite.id)
+    log.info({ spriteID: sprite.id, name, operation: 'delete' }, 'sprite deleted')
+  }
+
+  function wire(org: OrgRecord, sprite: SpriteRecord): SpriteInfoWire {
+    return toWire(sprite, org, host.status(sprite), config)
+  }
+
+  /** M9: health without waking; warm and cold report `hibernated`. */
+  async function check(org: OrgRecord, name: string, now: () => Date) {
+    const started = performance.now()
+    const sprite = await get(org, name)
+    const status = host.status(sprite)
+    return {
+      sprite_name: sprite.name,
+      sprite_id: sprite.id,
+      status: status === 'running' ? 'healthy' : 'hibernated',
+      reason: null,
+      checked_at: now().toISOString(),
+      elapsed: Math.round(performance.now() - started),
+    }
+  }
+
+  /** M8: restart through the host; `machine_id` is the host's sandbox id. */
+  async function restart(org: OrgRecord, name: string) {
+    const sprite = await get(org, name)
+    const result = host.restart ? await host.restart(sprite) : { machineID: sprite.id }
+    return { sprite_name: sprite.name, machine_id: result.machineID, message: 'sprite restarted' }
+  }
+
+  /** M7: the host picks the image for the next cold boot. */
+  async function upgrade(org: OrgRecord, name: string, version: string | undefined) {
+    const sprite = await get(org, name)
+    await host.upgrade?.(sprite, version)
+    return { name: sprite.name, status: 'upgraded' }
+  }
+
+  return {
+    get,
+    create,
+    list,
+    counters,
+    update,
+    remove,
+    check,
+    restart,
+    upgrade,
+    toWire: wire,
+    host,
+  }
+}
+
+function pageSize(raw: string | null | undefined): number {
+  const n = raw ? Number.parseInt(raw, 10) : Number.NaN
+  if (!Number.isFinite(n) || n < 1) return DEFAULT_PAGE_SIZE
+  return Math.min(n, MAX_PAGE_SIZE)
+}
+
+export function encodeToken(name: string): string {
+  return Buffer.from(name, 'utf8').toString('base64url')
+}
+
+/** @throws SpritesError invalid_argument for a token this server did not issue. */
+export function decodeToken(token: string): string {
+  const name = Buffer.from(token, 'base64url').toString('utf8')
+  if (!/^[a-z0-9-]{1,57}$/.test(name)) throw errors.invalid('invalid continuation_token')
+  return name
+}

@@ -1,0 +1,47 @@
+import { SpritesError } from '@sprites/protocol'
+import type { NewSprite, SpritePatch, SpriteRecord } from './store.ts'
+import { uidBaseForSlot } from './tokens.ts'
+
+/** Patch fields that a client can see change; setting any of them bumps `updatedAt`. */
+const USER_VISIBLE: readonly (keyof SpritePatch)[] = [
+  'environment',
+  'urlSettings',
+  'labels',
+  'version',
+]
+
+/** The full record of a sprite being inserted into `slot` at `now`. */
+export function buildSprite(input: NewSprite, slot: number, now: Date): SpriteRecord {
+  return {
+    ...structuredClone(input),
+    slot,
+    uidBase: uidBaseForSlot(slot),
+    createdAt: now,
+    updatedAt: now,
+    lastRunningAt: null,
+    lastWarmingAt: null,
+    lastStartedAt: null,
+    lastActiveAt: null,
+  }
+}
+
+/** A copy of `sprite` with the defined fields of `patch` applied. */
+export function applyPatch(sprite: SpriteRecord, patch: SpritePatch, now: Date): SpriteRecord {
+  const next: SpriteRecord = { ...sprite }
+  let visible = false
+  for (const [key, value] of Object.entries(patch) as [keyof SpritePatch, unknown][]) {
+    if (value === undefined) continue
+    ;(next as unknown as Record<string, unknown>)[key] = structuredClone(value)
+    if (USER_VISIBLE.includes(key)) visible = true
+  }
+  if (visible) next.updatedAt = now
+  return next
+}
+
+/** The error for a name already taken in the same org. */
+export function duplicateName(name: string): SpritesError {
+  return new SpritesError(
+    'sprite_already_exists',
+    `a sprite named ${name} already exists in this organization; pick another name or delete it first`,
+  )
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { NewSprite, Store } from '../src/index.ts'
+
+/** Opens a fresh, empty store; `reopen` (if given) opens the same data again after close. */
+export interface StoreTarget {
+  open: () => Promise<Store>
+  reopen?: () => Promise<Store>
+}
+
+export function newSprite(orgID: string, name: string, extra: Partial<NewSprite> = {}): NewSprite {
+  return {
+    id: `sprite-${crypto.randomUUID()}`,
+    orgID,
+    name,
+    status: 'cold',
+    opState: 'ready',
+    config: { ramMB: 2048, cpus: 2, region: 'local', storageGB: 10 },
+    environment: { A: '1' },
+    urlSettings: { auth: 'sprite' },
+    labels: ['x'],
+    runtime: 'default',
+    version: 'v1',
+    ...extra,
+  }
+}
+
+async function withStore(target: StoreTarget, fn: (s: Store) => Promise<void>): Promise<void> {
+  const store = await target.open()
+  try {
+    await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+/** The behaviour every Store implementation shares. */
+export function storeContract(name: string, target: StoreTarget): void {
+  describe(`${name}: orgs and tokens`, () => orgTokenTests(target))
+  describe(`${name}: sprites`, () => spriteTests(target))
+  describe(`${name}: listing`, () => listTests(target))
+  if (target.reopen) describe(`${name}: persistence`, () => persistenceTests(target))
+}
+
+function orgTokenTests(target: StoreTarget): void {
+  test('creates orgs with 5-character ids and unique slugs', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('personal')
+      assert.match(org.id, /^[a-z0-9]{5}$/)
+      assert.deepEqual(await s.getOrgBySlug('personal'), org)
+      assert.deepEqual(await s.getOrg(org.id), org)
+      assert.equal(await s.getOrg('zzzzz'), null)
+      await assert.rejects(s.createOrg('personal'), { code: 'conflict' })
+      await assert.rejects(s.createOrg('Bad/Slug'), { code: 'invalid_argument' })
+      assert.deepEqual(
+        (await s.listOrgs()).map((o) => o.slug),
+        ['personal'],
+      )
+    }))
+
+  test('issues four-part tokens and resolves them by full value', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('acme')
+      const { token, record } = await s.createToken(org.id, 'admin')
+      const [slug, orgID, tokenID, secret] = token.split('/')
+      assert.equal(slug, 'acme')
+      assert.equal(orgID, org.id)
+      assert.equal(tokenID, record.id)
+      assert.ok(Buffer.from(secret!, 'base64url').length >= 32)
+      const hit = await s.resolveToken(token)
+      assert.equal(hit?.org.id, org.id)
+      assert.equal(hit?.token.id, record.id)
+      assert.equal(await s.resolveToken(`${token}x`), null)
+      assert.equal(await s.resolveToken('acme/abcde/tok/short'), null)
+      assert.equal(await s.resolveToken('not-a-token'), null)
+      await s.revokeToken(record.id)
+      assert.equal(await s.resolveToken(token), null)
+    }))
+}
+
+function spriteTests(target: StoreTarget): void {
+  test('inserts with the lowest free slot and its uid range', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const a = await s.insertSprite(newSprite(org.id, 'a'))
+      const b = await s.insertSprite(newSprite(org.id, 'b'))
+      assert.deepEqual([a.slot, b.slot], [1, 2])
+      assert.equal(a.uidBase, 1_000_000 + 65536)
+      await s.deleteSprite(a.id)
+      const c = await s.insertSprite(newSprite(org.id, 'c'))
+      assert.equal(c.slot, 1)
+      const d = await s.insertSprite(newSprite(org.id, 'd'))
+      assert.equal(d.slot, 3)
+    }))
+
+  test('round-trips every field', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const input = newSprite(org.id, 'full', {
+        urlSettings: { auth: 'public', privateAccess: 'org_users' },
+        environment: { K: 'v w', EMPTY: '' },
+        labels: ['l1', 'l2'],
+      })
+      const made = await s.insertSprite(input)
+      assert.equal(made.createdAt.getTime(), made.updatedAt.getTime())
+      assert.equal(made.lastRunningAt, null)
+      const got = await s.getSprite(org.id, 'full')
+      assert.deepEqual(got, made)
+      assert.deepEqual(await s.getSpriteByID(made.id), made)
+      assert.equal(await s.getSprite(org.id, 'nope'), null)
+    }))
+
+  test('rejects a duplicate name in one org, allows it in another', () =>
+    withStore(target, async (s) => {
+      const o1 = await s.createOrg('o1')
+      const o2 = await s.createOrg('o2')
+      await s.insertSprite(newSprite(o1.id, 'dup'))
+      await assert.rejects(s.insertSprite(newSprite(o1.id, 'dup')), {
+        name: 'SpritesError',
+        code: 'sprite_already_exists',
+      })
+      const other = await s.insertSprite(newSprite(o2.id, 'dup'))
+      assert.equal(other.orgID, o2.id)
+      assert.equal((await s.getSprite(o1.id, 'dup'))?.orgID, o1.id)
+    }))
+
+  test('updates fields and bumps updatedAt only for visible changes', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const made = await s.insertSprite(newSprite(org.id, 'u'))
+      await new Promise((r) => setTimeout(r, 5))
+      const when = new Date('2026-01-02T03:04:05.678Z')
+      const a = await s.updateSprite(made.id, { status: 'running', lastRunningAt: when })
+      assert.equal(a.status, 'running')
+      assert.deepEqual(a.lastRunningAt, when)
+      assert.equal(a.updatedAt.getTime(), made.updatedAt.getTime())
+      const b = await s.updateSprite(made.id, { labels: [] })
+      assert.deepEqual(b.labels, [])
+      assert.ok(b.updatedAt.getTime() > made.updatedAt.getTime())
+      assert.deepEqual(await s.getSprite(org.id, 'u'), b)
+      assert.deepEqual(await s.countSprites(org.id), { cold: 0, warm: 0, running: 1 })
+      await assert.rejects(s.updateSprite('sprite-missing', { labels: [] }), {
+        code: 'sprite_not_found',
+      })
+    }))
+
+  test('returned records are copies', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const made = await s.insertSprite(newSprite(org.id, 'c'))
+      made.labels.push('mutated')
+      made.environment.B = '2'
+      const got = await s.getSprite(org.id, 'c')
+      assert.deepEqual(got?.labels, ['x'])
+      assert.deepEqual(got?.environment, { A: '1' })
+    }))
+}
+
+function listTests(target: StoreTarget): void {
+  test('lists by name with prefix, after and limit, per org', () =>
+    withStore(target, async (s) => {
+      const o1 = await s.createOrg('o1')
+      const o2 = await s.createOrg('o2')
+      for (const n of ['b', 'a', 'ab', 'c', 'a-1']) await s.insertSprite(newSprite(o1.id, n))
+      await s.insertSprite(newSprite(o2.id, 'aa'))
+      const names = async (opts: Parameters<Store['listSprites']>[1]) =>
+        (await s.listSprites(o1.id, opts)).map((x) => x.name)
+      assert.deepEqual(await names({ limit: 10 }), ['a', 'a-1', 'ab', 'b', 'c'])
+      assert.deepEqual(await names({ limit: 2 }), ['a', 'a-1'])
+      assert.deepEqual(await names({ limit: 2, after: 'a-1' }), ['ab', 'b'])
+      assert.deepEqual(await names({ limit: 10, prefix: 'a' }), ['a', 'a-1', 'ab'])
+      assert.deepEqual(await names({ limit: 10, prefix: 'a', after: 'a' }), ['a-1', 'ab'])
+      assert.deepEqual(await names({ limit: 10, prefix: '%' }), [])
+      assert.equal((await s.listAllSprites()).length, 6)
+      assert.deepEqual(await s.countSprites(o2.id), { cold: 1, warm: 0, running: 0 })
+    }))
+}
+
+function persistenceTests(target: StoreTarget): void {
+  test('keeps orgs, tokens and sprites across close and reopen', async () => {
+    const first = await target.open()
+    const org = await first.createOrg('keep')
+    const { token } = await first.createToken(org.id, 'admin')
+    const made = await first.insertSprite(newSprite(org.id, 'kept'))
+    await first.close()
+    const again = await target.reopen!()
+    try {
+      assert.equal((await again.resolveToken(token))?.org.id, org.id)
+      assert.deepEqual(await again.getSprite(org.id, 'kept'), made)
+      const next = await again.insertSprite(newSprite(org.id, 'next'))
+      assert.equal(next.slot, 2)
+    } finally {
+      await again.close()
+    }
+  })
+}
