@@ -1,1 +1,15 @@
 export type * from './runtime-driver.ts'
+export {
+  AGENT_BINARY_PATH,
+  AGENT_NATIVE_DIR,
+  AgentClient,
+  AgentError,
+  AgentProcess,
+  ensureAgentBuilt,
+} from './agent/index.ts'
+export * from './host/index.ts'
+export * from './network/index.ts'
+export * from './oci/index.ts'
+
+/** Host directory of the scripts that every sprite sees in `/.sprite/bin` next to the agent. */
+export const SPRITE_BIN_SOURCE_DIR = new URL('../sprite-bin/', import.meta.url).pathname

@@ -20,6 +20,9 @@ export interface RawConfig {
   logLevel?: LogLevel
   cliConfigPath?: string
   networkMode?: NetworkMode
+  routerNetns?: string
+  subnet?: string
+  pidsMax?: number
   runningLimit?: number
   warmLimit?: number
   shutdownTimeoutMs?: number
@@ -192,6 +195,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SPRITES_NETWORK_MODE',
     file: ['network', 'mode'],
     parse: oneOf(['router', 'host']),
+  },
+  {
+    key: 'routerNetns',
+    flag: 'router-netns',
+    env: 'SPRITES_ROUTER_NETNS',
+    file: ['network', 'routerNetns'],
+    parse: str(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/, 'a network namespace name'),
+  },
+  {
+    key: 'subnet',
+    flag: 'subnet',
+    env: 'SPRITES_SUBNET',
+    file: ['network', 'subnet'],
+    parse: str(/^\d{1,3}(\.\d{1,3}){3}\/(8|9|1\d|2[0-4])$/, 'an IPv4 CIDR from /8 to /24'),
+  },
+  {
+    key: 'pidsMax',
+    flag: 'pids-max',
+    env: 'SPRITES_PIDS_MAX',
+    file: ['spriteDefaults', 'pidsMax'],
+    parse: int(64, 1_000_000),
   },
   {
     key: 'runningLimit',

@@ -49,8 +49,19 @@ export interface ServerConfig {
   readonly cliConfigPath: string
   /** Owner given to the CLI config when the server runs under sudo; null otherwise. */
   readonly cliConfigOwner: { readonly uid: number; readonly gid: number } | null
-  /** `--network-mode`, `SPRITES_NETWORK_MODE`. @default router */
-  readonly network: { readonly mode: NetworkMode }
+  /**
+   * `--network-mode`, `SPRITES_NETWORK_MODE` (`router`: sprites route through a namespace of
+   * ours and the host's own network is never changed; `host`: veths in the root namespace).
+   * `--router-netns`, `SPRITES_ROUTER_NETNS`. @default sprites-rt
+   * `--subnet`, `SPRITES_SUBNET`: addresses of sprite links. @default 10.201.0.0/16
+   */
+  readonly network: {
+    readonly mode: NetworkMode
+    readonly routerNetns: string
+    readonly subnet: string
+  }
+  /** `--pids-max`, `SPRITES_PIDS_MAX`: process limit of each sprite. @default 4096 */
+  readonly pidsMax: number
   /** `--running-limit`, `SPRITES_RUNNING_LIMIT`: reported in list counters. @default 10 */
   readonly runningLimit: number
   /** `--warm-limit`, `SPRITES_WARM_LIMIT`: reported in list counters. @default 50 */
@@ -190,7 +201,12 @@ function buildConfig(
     logLevel: raw.logLevel ?? 'info',
     cliConfigPath: raw.cliConfigPath ?? join(user.home, '.sprites', 'sprites.json'),
     cliConfigOwner: user.owner,
-    network: { mode: raw.networkMode ?? 'router' },
+    network: {
+      mode: raw.networkMode ?? 'router',
+      routerNetns: raw.routerNetns ?? 'sprites-rt',
+      subnet: raw.subnet ?? '10.201.0.0/16',
+    },
+    pidsMax: raw.pidsMax ?? 4096,
     runningLimit: raw.runningLimit ?? 10,
     warmLimit: raw.warmLimit ?? 50,
     shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,

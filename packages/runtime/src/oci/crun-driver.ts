@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Duplex, Readable } from 'node:stream'
@@ -61,6 +61,7 @@ export function createCrunDriver(options: CrunDriverOptions): RuntimeDriver {
     exec: options.exec ?? runCommand,
     stateDir: join(options.runDir, runtime),
     bundlesDir: join(options.runDir, 'bundles'),
+    etcRoot: join(options.runDir, 'etc'),
     cgroupParent: options.cgroupParent ?? 'sprites',
     readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
     createAgent: options.createAgent ?? createAgentClient,
@@ -86,6 +87,7 @@ interface DriverContext {
   exec: RunCommand
   stateDir: string
   bundlesDir: string
+  etcRoot: string
   cgroupParent: string
   readyTimeoutMs: number
   createAgent: CreateAgent
@@ -97,7 +99,8 @@ async function startSandbox(ctx: DriverContext, spec: SandboxSpec): Promise<Sand
   const log = ctx.log.child({ sandboxID: id })
   const bundleDir = join(ctx.bundlesDir, id)
   await mkdir(bundleDir, { recursive: true, mode: 0o700 })
-  const config = buildOCIConfig(spec, ctx.hostOptions)
+  const etcDir = await writeEtcFiles(ctx, id, spec.hostname)
+  const config = buildOCIConfig(spec, { ...ctx.hostOptions, etcDir })
   await writeFile(join(bundleDir, 'config.json'), JSON.stringify(config))
   const destroy = () => destroyContainer(ctx, id)
   let agent: AgentPort | undefined
@@ -180,6 +183,22 @@ async function destroyContainer(ctx: DriverContext, id: string): Promise<void> {
   }
   await removeCgroupDirs(dirs)
   await rm(bundleDir, { recursive: true, force: true })
+  await rm(join(ctx.etcRoot, id), { recursive: true, force: true })
+}
+
+/**
+ * `/etc/hosts` and `/etc/hostname` naming the sprite, so tools that resolve their own host name
+ * (sudo, for one) work. Readable through the sandbox's user namespace: world-searchable dirs.
+ */
+async function writeEtcFiles(ctx: DriverContext, id: string, hostname: string): Promise<string> {
+  await mkdir(ctx.etcRoot, { recursive: true, mode: 0o755 })
+  await chmod(ctx.etcRoot, 0o755)
+  const dir = join(ctx.etcRoot, id)
+  await mkdir(dir, { recursive: true, mode: 0o755 })
+  const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`
+  await writeFile(join(dir, 'hosts'), hosts, { mode: 0o644 })
+  await writeFile(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 })
+  return dir
 }
 
 /** SIGKILL to the recorded init: its pid namespace dies with it. */

@@ -11,6 +11,8 @@ export interface OCIHostOptions {
   nofile?: number
   /** Host file bind-mounted read-only at `/etc/resolv.conf`; none leaves the image's file. */
   resolvConfPath?: string
+  /** Host directory with `hosts` and `hostname` for this sandbox, bind-mounted read-only in `/etc`. */
+  etcDir?: string
   /**
    * Whether the memory controller accounts swap (`memory.memsw.*` on v1, `memory.swap.max` on
    * v2); without it the swap limit is left out, as the runtime could not write it. @default true
@@ -178,6 +180,10 @@ function buildMounts(spec: SandboxSpec, host: OCIHostOptions): OCIMount[] {
     tmpfs('/.sprite/tmp', ['nosuid', 'nodev', 'mode=1777', 'size=16m']),
   ]
   if (host.resolvConfPath) mounts.push(bind(host.resolvConfPath, '/etc/resolv.conf'))
+  if (host.etcDir) {
+    mounts.push(bind(`${host.etcDir}/hosts`, '/etc/hosts'))
+    mounts.push(bind(`${host.etcDir}/hostname`, '/etc/hostname'))
+  }
   return mounts
 }
 

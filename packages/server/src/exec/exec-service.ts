@@ -1,0 +1,110 @@
+import { SPRITE_GID, SPRITE_UID } from '@sprites/protocol'
+import type { Sandbox } from '@sprites/runtime'
+import type { SpriteRecord } from '@sprites/store'
+import { buildExecEnv, type ExecRequest } from './exec-request.ts'
+import { ExecSession } from './session.ts'
+import { SessionRegistry } from './session-registry.ts'
+
+/** Group `sudo` in the base image: the exec user may use passwordless sudo (D39). */
+export const SUDO_GID = 27
+
+/** What exec needs from the runtime side of the server. */
+export interface SandboxProvider {
+  /** Wakes the sprite when needed and returns its running sandbox. */
+  ensureRunning(sprite: SpriteRecord): Promise<Sandbox>
+  /** Resolves a program name the way the sprite's PATH would; returns the input when unknown. */
+  resolveProgram?(sprite: SpriteRecord, program: string, pathVar: string): Promise<string>
+}
+
+export interface ExecServiceOptions {
+  provider: SandboxProvider
+  maxSessionsPerSprite?: number
+  now?: () => number
+}
+
+/** Starts processes in sprites and keeps their sessions (§3). */
+export class ExecService {
+  readonly #provider: SandboxProvider
+  readonly #registries = new Map<string, SessionRegistry>()
+  readonly #maxSessions: number | undefined
+  readonly #now: (() => number) | undefined
+
+  constructor(o: ExecServiceOptions) {
+    this.#provider = o.provider
+    this.#maxSessions = o.maxSessionsPerSprite
+    this.#now = o.now
+  }
+
+  /** The session registry of a sprite (created on first use). */
+  sessions(spriteID: string): SessionRegistry {
+    let r = this.#registries.get(spriteID)
+    if (!r) {
+      r = new SessionRegistry({ maxSessions: this.#maxSessions, now: this.#now })
+      this.#registries.set(spriteID, r)
+    }
+    return r
+  }
+
+  /** Starts `req` in the sprite, waking it first. */
+  async start(sprite: SpriteRecord, req: ExecRequest): Promise<ExecSession> {
+    const registry = this.sessions(sprite.id)
+    const sandbox = await this.#provider.ensureRunning(sprite)
+    const env = buildExecEnv(sprite.environment, req.env, req.tty)
+    const id = registry.allocate()
+    const process = await sandbox.spawn({
+      argv: req.argv,
+      path: req.path,
+      env,
+      cwd: req.dir,
+      uid: SPRITE_UID,
+      gid: SPRITE_GID,
+      groups: [SUDO_GID],
+      tty: req.tty ? { rows: req.rows, cols: req.cols } : undefined,
+      stdin: req.stdin,
+    })
+    const session = new ExecSession({
+      id,
+      process,
+      command: [req.path, ...req.argv.slice(1)].join(' '),
+      workdir: req.dir,
+      tty: req.tty ? { rows: req.rows, cols: req.cols } : null,
+      maxRunAfterDisconnectMs: req.maxRunAfterDisconnectMs,
+      now: this.#now,
+    })
+    registry.add(session)
+    void this.#resolveCommand(sprite, session, req, env)
+    return session
+  }
+
+  /** Ends every session of a sprite without an exit (it is stopping or being deleted). */
+  abortAll(spriteID: string, reason: string): void {
+    this.#registries.get(spriteID)?.abortAll(reason)
+  }
+
+  /** Ends every session of every sprite (server shutdown). */
+  abortEverything(reason: string): void {
+    for (const r of this.#registries.values()) r.abortAll(reason)
+  }
+
+  /** Forgets a deleted sprite. */
+  forget(spriteID: string): void {
+    this.abortAll(spriteID, 'sprite deleted')
+    this.#registries.delete(spriteID)
+  }
+
+  async #resolveCommand(
+    sprite: SpriteRecord,
+    session: ExecSession,
+    req: ExecRequest,
+    env: string[],
+  ): Promise<void> {
+    if (req.path.includes('/') || !this.#provider.resolveProgram) return
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? ''
+    try {
+      const resolved = await this.#provider.resolveProgram(sprite, req.path, pathVar)
+      session.setCommand([resolved, ...req.argv.slice(1)].join(' '))
+    } catch {
+      // The unresolved name stays in the listing.
+    }
+  }
+}

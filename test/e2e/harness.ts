@@ -1,0 +1,153 @@
+// Starts the real spritesd as a child process, the way a user runs it, for end-to-end tests.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+/** Shared by every e2e file so the pool and golden image are built once; emptied of sprites after each. */
+export const E2E_DATA_DIR = '/var/tmp/sprites-e2e'
+const RUN_DIR = '/run/sprites-e2e'
+const ROUTER_NETNS = 'sprites-e2e-rt'
+
+export interface Spritesd {
+  baseURL: string
+  token: string
+  home: string
+  /** Environment for running the `sprite` CLI against this server. */
+  cliEnv: Record<string, string>
+  log(): string
+  stop(): Promise<void>
+}
+
+/** Loads the official SDK; on Node 20 it needs a global WebSocket with `headers` (undici's). */
+export async function loadFlySDK() {
+  const g = globalThis as { WebSocket?: unknown }
+  g.WebSocket ??= (await import('undici')).WebSocket
+  return import('@fly/sprites')
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** Starts spritesd and waits until it answers with its admin token. */
+export async function startSpritesd(extraEnv: Record<string, string> = {}): Promise<Spritesd> {
+  const port = await freePort()
+  const home = mkdtempSync(join(tmpdir(), 'sprites-e2e-home-'))
+  const env = {
+    ...process.env,
+    HOME: home,
+    SPRITES_LISTEN: `127.0.0.1:${port}`,
+    SPRITES_DATA_DIR: E2E_DATA_DIR,
+    SPRITES_RUN_DIR: RUN_DIR,
+    SPRITES_ROUTER_NETNS: ROUTER_NETNS,
+    SPRITES_CLI_CONFIG_PATH: join(home, '.sprites', 'sprites.json'),
+    SPRITES_LOG_LEVEL: 'info',
+    ...extraEnv,
+  }
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@sprites/source',
+      '--import',
+      'tsx',
+      join(ROOT, 'packages/server/src/main.ts'),
+      'serve',
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  const baseURL = `http://127.0.0.1:${port}`
+  const token = await waitReady(child, baseURL, () => output)
+  return {
+    baseURL,
+    token,
+    home,
+    cliEnv: { HOME: home, SPRITES_API_URL: baseURL, SPRITE_TOKEN: token },
+    log: () => output,
+    stop: () => stopSpritesd(child, home),
+  }
+}
+
+async function waitReady(child: ChildProcess, baseURL: string, out: () => string): Promise<string> {
+  const deadline = Date.now() + 240_000
+  const tokenFile = join(E2E_DATA_DIR, 'admin-token')
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`spritesd exited early:\n${out()}`)
+    if (existsSync(tokenFile)) {
+      const token = readFileSync(tokenFile, 'utf8').trim()
+      const ok = await fetch(`${baseURL}/v1/organization`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then(
+        (r) => r.ok,
+        () => false,
+      )
+      if (ok) return token
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`spritesd did not become ready:\n${out()}`)
+}
+
+async function stopSpritesd(child: ChildProcess, home: string): Promise<void> {
+  if (child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r))
+    child.kill('SIGTERM')
+    const t = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    await exited
+    clearTimeout(t)
+  }
+  rmSync(home, { recursive: true, force: true })
+}
+
+/** Host resources a sprite can leak: loop devices, mounts under the data dir, netns, cgroups. */
+export function hostResources(): Record<string, string[]> {
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+    } catch {
+      return []
+    }
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(E2E_DATA_DIR) && !m.endsWith('/pool'))
+  return {
+    loops: sh('losetup', ['-n', '-O', 'BACK-FILE', '-l']).filter((f) => f.includes('/disks/')),
+    mounts,
+    netns: sh('ip', ['netns', 'list']).filter((n) => n.startsWith('sprite-')),
+    cgroups: sh('find', [
+      '/sys/fs/cgroup/pids',
+      '-maxdepth',
+      '3',
+      '-type',
+      'd',
+      '-path',
+      '*sprites*',
+      '-name',
+      'sp-*',
+    ]),
+  }
+}
