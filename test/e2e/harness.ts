@@ -7,10 +7,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const ROOT = new URL('../..', import.meta.url).pathname
-/** Shared by every e2e file so the pool and golden image are built once; emptied of sprites after each. */
-export const E2E_DATA_DIR = '/var/tmp/sprites-e2e'
-const RUN_DIR = '/run/sprites-e2e'
-const ROUTER_NETNS = 'sprites-e2e-rt'
+/**
+ * One instance name per concurrent test run (`SPRITES_E2E_INSTANCE`, default `e2e`): its data
+ * directory is shared by the e2e files of that run, so the pool and golden image are built once.
+ */
+const INSTANCE = process.env.SPRITES_E2E_INSTANCE ?? 'e2e'
+export const E2E_DATA_DIR = `/var/tmp/sprites-${INSTANCE}`
+const RUN_DIR = `/run/sprites-${INSTANCE}`
+const ROUTER_NETNS = `sprites-${INSTANCE}-rt`
+const NETNS_PREFIX = `sp${INSTANCE.slice(0, 6)}-`
 
 export interface Spritesd {
   baseURL: string
@@ -55,6 +60,7 @@ export async function startSpritesd(extraEnv: Record<string, string> = {}): Prom
     SPRITES_DATA_DIR: E2E_DATA_DIR,
     SPRITES_RUN_DIR: RUN_DIR,
     SPRITES_ROUTER_NETNS: ROUTER_NETNS,
+    SPRITES_NETNS_PREFIX: NETNS_PREFIX,
     SPRITES_CLI_CONFIG_PATH: join(home, '.sprites', 'sprites.json'),
     SPRITES_LOG_LEVEL: 'info',
     ...extraEnv,
@@ -137,7 +143,7 @@ export function hostResources(): Record<string, string[]> {
   return {
     loops: sh('losetup', ['-n', '-O', 'BACK-FILE', '-l']).filter((f) => f.includes('/disks/')),
     mounts,
-    netns: sh('ip', ['netns', 'list']).filter((n) => n.startsWith('sprite-')),
+    netns: sh('ip', ['netns', 'list']).filter((n) => n.startsWith(NETNS_PREFIX)),
     cgroups: sh('find', [
       '/sys/fs/cgroup/pids',
       '-maxdepth',

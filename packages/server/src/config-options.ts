@@ -21,6 +21,7 @@ export interface RawConfig {
   cliConfigPath?: string
   networkMode?: NetworkMode
   routerNetns?: string
+  netnsPrefix?: string
   subnet?: string
   pidsMax?: number
   runningLimit?: number
@@ -202,6 +203,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SPRITES_ROUTER_NETNS',
     file: ['network', 'routerNetns'],
     parse: str(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$/, 'a network namespace name'),
+  },
+  {
+    key: 'netnsPrefix',
+    flag: 'netns-prefix',
+    env: 'SPRITES_NETNS_PREFIX',
+    file: ['network', 'netnsPrefix'],
+    parse: str(/^[A-Za-z][A-Za-z0-9_-]{0,15}$/, 'a short name prefix'),
   },
   {
     key: 'subnet',

@@ -58,6 +58,8 @@ export interface ServerConfig {
   readonly network: {
     readonly mode: NetworkMode
     readonly routerNetns: string
+    /** `--netns-prefix`, `SPRITES_NETNS_PREFIX`: sprite netns are `<prefix><slot>`. @default sprite- */
+    readonly netnsPrefix: string
     readonly subnet: string
   }
   /** `--pids-max`, `SPRITES_PIDS_MAX`: process limit of each sprite. @default 4096 */
@@ -204,6 +206,7 @@ function buildConfig(
     network: {
       mode: raw.networkMode ?? 'router',
       routerNetns: raw.routerNetns ?? 'sprites-rt',
+      netnsPrefix: raw.netnsPrefix ?? 'sprite-',
       subnet: raw.subnet ?? '10.201.0.0/16',
     },
     pidsMax: raw.pidsMax ?? 4096,

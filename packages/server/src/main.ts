@@ -83,6 +83,7 @@ async function serve(config: ServerConfig): Promise<number> {
   const network = createNetnsNetworkDriver({
     mode: config.network.mode,
     routerNetns: config.network.routerNetns,
+    netnsPrefix: config.network.netnsPrefix,
     subnet: config.network.subnet,
     log,
   })
