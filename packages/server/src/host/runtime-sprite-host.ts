@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type SpriteStatus, SpritesError } from '@sprites/protocol'
+import { errors, type SpriteStatus, SpritesError } from '@sprites/protocol'
 import type { NetworkDriver, RuntimeDriver, Sandbox } from '@sprites/runtime'
 import type { VolumeDriver } from '@sprites/storage'
 import type { SpriteRecord, Store } from '@sprites/store'
@@ -54,6 +54,10 @@ export class RuntimeSpriteHost implements SandboxProvider {
   readonly #o: RuntimeSpriteHostOptions
   readonly #live = new Map<string, Live>()
   readonly #waking = new Map<string, Promise<Live>>()
+  /** Sprites being or already destroyed: they are never woken again. */
+  readonly #destroyed = new Set<string>()
+  /** Cleanups of sandboxes that died on their own; a wake waits for them. */
+  readonly #reaping = new Map<string, Promise<void>>()
   readonly #now: () => Date
 
   constructor(o: RuntimeSpriteHostOptions) {
@@ -66,6 +70,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
   }
 
   async destroy(sprite: SpriteRecord): Promise<void> {
+    this.#destroyed.add(sprite.id)
     await this.stop(sprite, 'sprite deleted')
     await this.#o.network.teardown(sprite.slot)
     await this.#o.volumes.deleteDisk(sprite.id)
@@ -77,11 +82,13 @@ export class RuntimeSpriteHost implements SandboxProvider {
 
   /** The sprite's sandbox, started (and its disk attached) when needed. */
   async ensureRunning(sprite: SpriteRecord): Promise<Sandbox> {
+    if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
     const live = this.#live.get(sprite.id)
     if (live) return live.sandbox
     let waking = this.#waking.get(sprite.id)
     if (!waking) {
-      waking = this.#boot(sprite).finally(() => this.#waking.delete(sprite.id))
+      const reaping = this.#reaping.get(sprite.id) ?? Promise.resolve()
+      waking = reaping.then(() => this.#boot(sprite)).finally(() => this.#waking.delete(sprite.id))
       this.#waking.set(sprite.id, waking)
     }
     return (await waking).sandbox
@@ -90,6 +97,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
   /** Stops the sandbox and detaches the disk: the sprite is cold afterwards. */
   async stop(sprite: SpriteRecord, reason = 'sprite stopped'): Promise<void> {
     await this.#waking.get(sprite.id)?.catch(() => undefined)
+    await this.#reaping.get(sprite.id)
     const live = this.#live.get(sprite.id)
     this.#live.delete(sprite.id)
     if (live) {
@@ -145,6 +153,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
         netnsPath: net.netnsPath,
         spriteBinDir: this.#o.spriteBinDir,
       })
+      if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
       const live = { sandbox, rootfs: disk.rootfs }
       this.#live.set(sprite.id, live)
       sandbox.once('exit', () => this.#onSandboxExit(sprite, live))
@@ -163,6 +172,10 @@ export class RuntimeSpriteHost implements SandboxProvider {
       log.error({ spriteID: sprite.id, err }, 'sprite failed to start')
       await sandbox?.stop().catch(() => undefined)
       await this.#o.volumes.detach(sprite.id).catch(() => undefined)
+      if (this.#destroyed.has(sprite.id)) {
+        await this.#o.network.teardown(sprite.slot).catch(() => undefined)
+        throw errors.spriteNotFound(sprite.name)
+      }
       throw new SpritesError(
         'sprite_unavailable',
         `sprite ${sprite.name} could not be started: ${(err as Error).message}`,
@@ -176,8 +189,13 @@ export class RuntimeSpriteHost implements SandboxProvider {
     this.#live.delete(sprite.id)
     this.#o.log.warn({ spriteID: sprite.id }, 'sprite sandbox exited unexpectedly')
     this.#o.onStopped?.(sprite.id, 'sprite stopped')
-    void this.#o.volumes.detach(sprite.id).catch(() => undefined)
-    void this.#o.store.updateSprite(sprite.id, { status: 'cold' }).catch(() => undefined)
+    const reap = async () => {
+      await live.sandbox.stop().catch((err) => this.#o.log.warn({ err }, 'sandbox cleanup failed'))
+      await this.#o.volumes.detach(sprite.id).catch(() => undefined)
+      await this.#o.store.updateSprite(sprite.id, { status: 'cold' }).catch(() => undefined)
+    }
+    const reaping = reap().finally(() => this.#reaping.delete(sprite.id))
+    this.#reaping.set(sprite.id, reaping)
   }
 }
 
