@@ -73,12 +73,12 @@ export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   timeoutMs = 20_000,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
   let last: T | undefined
   while (Date.now() < deadline) {
     last = await check()
-    if (last) return last
+    if (last) return last as NonNullable<T>
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`)
@@ -94,6 +94,9 @@ function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`
 }
 
+const EXIT_MARK = '[sprite exited '
+const EXIT_RE = /^\[sprite exited (\d+)\]$/m
+
 /** A tmux session running one command in a terminal of a fixed size; `kill()` is idempotent. */
 export interface TmuxTerm {
   readonly name: string
@@ -103,18 +106,19 @@ export interface TmuxTerm {
   /** Types text literally, then Enter. */
   typeLine(text: string): void
   resize(cols: number, rows: number): void
-  /** True once the command has exited (the pane stays open, `remain-on-exit`). */
-  isDead(): boolean
   /** The command's exit status once it has exited, else null. */
   exitStatus(): number | null
+  /** Pane state for failure messages. */
+  describe(): string
   kill(): void
 }
 
-/** A tmux server of our own (`-L`), so no other tmux user on the machine is touched. */
-const TMUX_SOCKET = `sprites-cli-e2e-${process.pid}`
+/** A tmux server of our own (`-S` in a temp dir), so no other tmux user is touched. */
+let tmuxDir: string | undefined
 
 function tmux(args: string[]): string {
-  return execFileSync('tmux', ['-L', TMUX_SOCKET, ...args], {
+  tmuxDir ??= mkdtempSync(join(tmpdir(), 'sprites-cli-tmux-'))
+  return execFileSync('tmux', ['-S', join(tmuxDir, 'socket'), ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -131,7 +135,9 @@ export function startTmux(
 ): TmuxTerm {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color', ...o.env }
   const assigns = Object.entries(env).map(([k, v]) => shellQuote(`${k}=${v}`))
-  const cmd = ['env', '-i', ...assigns, process.execPath, SPRITE_BIN, ...args.map(shellQuote)]
+  const cli = ['env', '-i', ...assigns, process.execPath, SPRITE_BIN, ...args.map(shellQuote)]
+  // tmux's own #{pane_dead_status} sometimes stays empty after the pane died: print the status.
+  const cmd = [...cli, ';', 'echo', `"${EXIT_MARK}$?]"`]
   const cols = String(o.cols ?? 120)
   const rows = String(o.rows ?? 40)
   // The option is set in the same tmux invocation, before the command can possibly exit.
@@ -177,12 +183,14 @@ export function startTmux(
       tmux(['send-keys', '-t', name, 'Enter'])
     },
     resize: (c, r) => void tmux(['resize-window', '-t', name, '-x', String(c), '-y', String(r)]),
-    isDead: () => pane('#{pane_dead}') === '1',
     exitStatus() {
-      // tmux may mark the pane dead (its pty closed) before it has reaped the exit status.
-      const [dead, status] = pane('#{pane_dead}:#{pane_dead_status}').split(':')
-      return dead === '1' && status !== '' && status !== undefined ? Number(status) : null
+      const m = tmux(['capture-pane', '-p', '-J', '-S', '-', '-t', name]).match(EXIT_RE)
+      return m ? Number(m[1]) : null
     },
+    describe: () =>
+      pane(
+        'pid=#{pane_pid} dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}',
+      ),
     kill() {
       if (killed) return
       killed = true
@@ -193,6 +201,15 @@ export function startTmux(
       }
     },
   }
+}
+
+/**
+ * Removes the private tmux socket directory; call after killing every session. The server exits by
+ * itself once its last session is gone.
+ */
+export function removeTmuxSocket(): void {
+  if (tmuxDir) rmSync(tmuxDir, { recursive: true, force: true })
+  tmuxDir = undefined
 }
 
 /** True when tmux can be run here. */

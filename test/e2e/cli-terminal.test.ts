@@ -1,7 +1,14 @@
 // The `sprite` CLI in a real terminal (tmux): console, resize, detach with Ctrl+\, re-attach, --tty.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { hasTmux, runCLI, startTmux, type TmuxTerm, waitFor } from './cli-helpers.ts'
+import {
+  hasTmux,
+  removeTmuxSocket,
+  runCLI,
+  startTmux,
+  type TmuxTerm,
+  waitFor,
+} from './cli-helpers.ts'
 import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
 
 const isRoot = process.getuid?.() === 0
@@ -27,7 +34,11 @@ describe('sprite CLI in a terminal', { skip }, () => {
       throw new Error(`${err.message}\n--- screen of ${t.name} ---\n${t.capture()}`)
     })
   const exited = (t: TmuxTerm) =>
-    waitFor(`${t.name} to exit`, () => t.exitStatus() !== null).then(() => t.exitStatus())
+    waitFor(`${t.name} to exit`, () => t.exitStatus() !== null)
+      .then(() => t.exitStatus())
+      .catch((err: Error) => {
+        throw new Error(`${err.message}: ${t.describe()}\n${t.capture()}`)
+      })
 
   before(async () => {
     srv = await startSpritesd()
@@ -36,6 +47,7 @@ describe('sprite CLI in a terminal', { skip }, () => {
   })
   after(async () => {
     for (const t of terms) t.kill()
+    removeTmuxSocket()
     await runCLI(['destroy', name, '--force'], { env: srv.cliEnv }).catch(() => null)
     await srv?.stop()
   })
@@ -61,7 +73,10 @@ describe('sprite CLI in a terminal', { skip }, () => {
   })
 
   test('sessions attach shows the earlier output and a working shell; exit ends it', async (t) => {
-    if (!sessionID) t.skip('the console test did not detach')
+    if (!sessionID) {
+      t.skip('the console test did not detach')
+      return
+    }
     const a = term(['sessions', 'attach', sessionID, '-s', name])
     await screenMatches(a, /^42$/m, 'the earlier output after re-attaching')
     a.typeLine('cat /tmp/marker; echo again-$((40+2))')

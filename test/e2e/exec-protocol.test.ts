@@ -25,7 +25,6 @@ describe('exec protocol', { skip: isRoot ? false : 'needs root to run sprites' }
   })
   after(async () => {
     await api('DELETE', `/v1/sprites/${name}`).catch(() => undefined)
-    if (process.env.SPRITES_E2E_DEBUG) console.log(srv?.log())
     await srv?.stop()
   })
 

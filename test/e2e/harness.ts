@@ -18,6 +18,8 @@ const ROUTER_NETNS = `sprites-${INSTANCE}-rt`
 const NETNS_PREFIX = `sp${INSTANCE.slice(0, 6)}-`
 
 export interface Spritesd {
+  /** Host pid of the spritesd process. */
+  pid: number
   baseURL: string
   token: string
   home: string
@@ -86,6 +88,7 @@ export async function startSpritesd(extraEnv: Record<string, string> = {}): Prom
   const baseURL = `http://127.0.0.1:${port}`
   const token = await waitReady(child, baseURL, () => output)
   return {
+    pid: child.pid as number,
     baseURL,
     token,
     home,
@@ -117,7 +120,7 @@ async function waitReady(child: ChildProcess, baseURL: string, out: () => string
 }
 
 async function stopSpritesd(child: ChildProcess, home: string): Promise<void> {
-  if (child.exitCode === null) {
+  if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((r) => child.once('exit', r))
     child.kill('SIGTERM')
     const t = setTimeout(() => child.kill('SIGKILL'), 20_000)

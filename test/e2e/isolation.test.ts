@@ -218,6 +218,79 @@ describe('sprite isolation', { skip: isRoot ? false : 'needs root to run sprites
     assert.equal(readFileSync('/proc/sys/kernel/panic', 'utf8'), hostPanic, 'host knob changed')
   })
 
+  test('root inside holds no host-reaching capability and runs under seccomp', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const status = await sh(
+      srv,
+      a.name,
+      'sudo grep -E "^(CapEff|CapBnd|Seccomp):" /proc/self/status',
+    )
+    const field = (k: string) => new RegExp(`^${k}:\\s+(\\S+)`, 'm').exec(status)?.[1] ?? ''
+    assert.equal(field('Seccomp'), '2', `seccomp filter mode: ${status}`)
+    const forbidden = { SYS_ADMIN: 21, SYS_MODULE: 16, NET_ADMIN: 12, NET_RAW: 13, SYS_PTRACE: 19 }
+    for (const set of ['CapEff', 'CapBnd']) {
+      const bits = BigInt(`0x${field(set)}`)
+      for (const [cap, bit] of Object.entries(forbidden)) {
+        assert.equal((bits >> BigInt(bit)) & 1n, 0n, `${set} of root inside has CAP_${cap}`)
+      }
+    }
+  })
+
+  test('sprites cannot reach each other over the network', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const ipB = (await sh(srv, b.name, "ip -o -4 addr show eth0 | awk '{print $4}'")).split('/')[0]
+    assert.match(ipB ?? '', /^\d+\.\d+\.\d+\.\d+$/)
+    const listen =
+      'import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n' +
+      's.bind(("0.0.0.0", 8080))\ns.listen()\ns.settimeout(20)\n' +
+      'try:\n    c, _ = s.accept()\n    c.send(b"leak")\n    c.close()\nexcept OSError:\n    pass'
+    const listener = await startDetached(srv, b.name, ['python3', '-c', listen])
+    try {
+      await waitUntil(
+        async () => (await sh(srv, b.name, 'ss -Hltn "sport = :8080"')).trim() !== '',
+        10_000,
+        'B listens on 8080',
+      )
+      const connect =
+        'import socket\ns = socket.socket()\ns.settimeout(3)\n' +
+        `try:\n    s.connect((${JSON.stringify(ipB)}, 8080))\n    print("connected", s.recv(16))\n` +
+        'except OSError as e:\n    print(type(e).__name__)'
+      const out = await py(srv, a.name, connect)
+      assert.ok(!out.includes('connected'), `A reached B at ${ipB}:8080: ${out}`)
+    } finally {
+      listener.close()
+      await api(srv, 'POST', `/v1/sprites/${b.name}/exec/${listener.sessionID}/kill`, {
+        body: { signal: 'KILL', timeout: '2s' },
+      }).catch(() => undefined)
+    }
+  })
+
+  test('/sys is mounted read-only inside a sprite', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const info = await sh(srv, a.name, 'cat /proc/self/mountinfo')
+    const sys = info.split('\n').find((l) => l.split(' ')[4] === '/sys')
+    assert.ok(sys, `no /sys mount: ${info}`)
+    const opts = (sys.split(' ')[5] ?? '').split(',')
+    assert.ok(opts.includes('ro'), `/sys mount options: ${sys}`)
+    assert.ok(opts.includes('nosuid') && opts.includes('nodev') && opts.includes('noexec'), sys)
+  })
+
+  test("/sys shows the sprite's own network and no other sprite's disk", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const nets = (await sh(srv, a.name, 'ls /sys/class/net')).trim().split(/\s+/).sort()
+    assert.deepEqual(nets, ['eth0', 'lo'], `host interfaces visible in /sys/class/net: ${nets}`)
+    const backing = await sh(
+      srv,
+      a.name,
+      'cat /sys/block/loop*/loop/backing_file 2>/dev/null || true',
+    )
+    assert.ok(!backing.includes(b.id), `B's disk is visible from A in /sys/block: ${backing}`)
+  })
+
   test('uid 0 inside is an unprivileged uid outside', { timeout: TEST_TIMEOUT_MS }, async () => {
     const secs = `299.${randomBytes(2).readUInt16BE(0)}`
     const session = await startDetached(srv, a.name, ['sudo', 'sleep', secs])

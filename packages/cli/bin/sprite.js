@@ -11,8 +11,18 @@ const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const entry = join(here, '..', 'src', 'main.ts')
 const args = ['--conditions=@sprites/source', '--import', tsx, entry, ...process.argv.slice(2)]
 const child = spawn(process.execPath, args, { stdio: 'inherit' })
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => {})
+// Ctrl+C reaches the whole foreground process group, the child included: only stay alive for it.
+// SIGTERM and SIGHUP sent to this process alone (`kill <pid>`, a closed terminal) go to the child.
+const handlers = {
+  SIGINT: () => {},
+  SIGTERM: () => child.kill('SIGTERM'),
+  SIGHUP: () => child.kill('SIGHUP'),
+}
+for (const [sig, fn] of Object.entries(handlers)) process.on(sig, fn)
 child.on('exit', (code, signal) => {
-  if (signal) process.kill(process.pid, signal)
-  else process.exit(code ?? 1)
+  if (signal) {
+    // Die of the same signal, so the caller sees it; our own handlers must not swallow it.
+    for (const [sig, fn] of Object.entries(handlers)) process.removeListener(sig, fn)
+    process.kill(process.pid, signal)
+  } else process.exit(code ?? 1)
 })

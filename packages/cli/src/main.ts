@@ -8,10 +8,16 @@ import { isUsageError } from './usage-error.ts'
 
 export type { CLIIO } from './io.ts'
 
+const LOGIN_HINT = 'check SPRITE_TOKEN or run `sprite auth setup --token <token> --url <api-url>`'
+
 /** Prints `error: <message>` (and the stack with --debug); returns 2 for usage errors, else 1. */
 function report(io: CLIIO, err: unknown, debug: boolean): number {
-  const e = err as { message?: unknown; stack?: unknown }
-  const message = typeof e?.message === 'string' && e.message ? e.message : String(err)
+  const e = err as { message?: unknown; stack?: unknown; code?: unknown }
+  let message = typeof e?.message === 'string' && e.message ? e.message : String(err)
+  // The server's 401 text names the problem, not the fix.
+  if (e?.code === 'unauthorized' && !message.includes('auth setup')) {
+    message = `${message}: ${LOGIN_HINT}`
+  }
   io.stderr.write(`error: ${message}\n`)
   if (debug && typeof e?.stack === 'string') io.stderr.write(`${e.stack}\n`)
   return isUsageError(err) ? 2 : 1

@@ -90,6 +90,7 @@ struct chan {
   pid_t pid;
   int tty;
   int in_fd, out_fd, err_fd;
+  int pty_hup; /* the PTY slave side is all closed; the master stays open until EXIT */
   struct chunk *q_head, *q_tail;
   size_t queued;
   int eof_pending;

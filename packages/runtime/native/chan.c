@@ -114,7 +114,14 @@ void chan_stdin_eof(struct chan *c) {
   if (!c->q_head) close_stdin(c);
 }
 
+/* Closing a PTY master hangs up the slave and SIGHUPs the session, so while the main process
+ * runs (it may sit between its last close() and exit()) the master is only parked. */
 static void close_output(struct chan *c, int fd) {
+  if (c->tty && fd == c->out_fd && !c->exited) {
+    c->pty_hup = 1;
+    drop_queue(c);
+    return;
+  }
   if (fd == c->out_fd) {
     c->out_fd = -1;
     if (c->tty) {
@@ -161,6 +168,7 @@ void chan_reaped(pid_t pid, int status) {
 
 static void finish(struct chan *c) {
   int fds[2] = {c->out_fd, c->err_fd};
+  if (c->pty_hup) fds[0] = -1;
   for (int i = 0; i < 2; i++) /* whatever is already buffered, bounded */
     for (int k = 0; k < 64 && fds[i] >= 0 && read_once(c, fds[i]) > 0; k++) {
     }
@@ -185,7 +193,8 @@ void chan_check_exits(int64_t now) {
   for (size_t i = 0; i < nchans; i++) {
     struct chan *c = chans[i];
     if (c->done || !c->exited) continue;
-    if ((c->out_fd < 0 && c->err_fd < 0) || now >= c->exit_ms + DRAIN_MS) finish(c);
+    int outputs_done = (c->out_fd < 0 || c->pty_hup) && c->err_fd < 0;
+    if (outputs_done || now >= c->exit_ms + DRAIN_MS) finish(c);
   }
 }
 

@@ -174,7 +174,11 @@ static void on_signals(void) {
   int reap = 0;
   while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
     if (si.ssi_signo == SIGCHLD) reap = 1;
-    else {
+    else if (getpid() == 1 && si.ssi_pid != 0) {
+      /* Sent from inside the sprite (a sender outside our pid namespace shows as pid 0): as
+       * PID 1 the agent would otherwise be immune; it must stay so, since the host controls
+       * the sprite through it. Not logged: a sprite could flood the host's log. */
+    } else {
       agent_log("signal %u received, stopping every process", si.ssi_signo);
       shutdown_agent(0);
     }
@@ -231,8 +235,8 @@ static size_t build_pollset(void) {
   n = add_pfd(n, sig_fd, POLLIN, NULL);
   for (size_t i = 0; i < nchans; i++) {
     struct chan *c = chans[i];
-    short want_out = c->q_head && c->in_fd >= 0 ? POLLOUT : 0;
-    if (c->out_fd >= 0) n = add_pfd(n, c->out_fd, POLLIN | (c->tty ? want_out : 0), c);
+    short want_out = c->q_head && c->in_fd >= 0 && !c->pty_hup ? POLLOUT : 0;
+    if (c->out_fd >= 0 && !c->pty_hup) n = add_pfd(n, c->out_fd, POLLIN | (c->tty ? want_out : 0), c);
     if (c->err_fd >= 0) n = add_pfd(n, c->err_fd, POLLIN, c);
     if (!c->tty && want_out) n = add_pfd(n, c->in_fd, POLLOUT, c);
   }

@@ -79,7 +79,13 @@ export interface RuntimeDriver {
 
 /** Per-sprite network: a namespace with a veth to the router namespace and outbound NAT. */
 export interface NetworkDriver {
-  /** Creates (or re-creates) the sprite's netns; idempotent. */
-  setup(slot: number): Promise<{ netnsPath: string; address: string; gateway: string }>
+  /**
+   * Creates (or re-creates) the sprite's netns; idempotent. With `pid`, the netns of that
+   * process (a sandbox started with a netns of its own) is named and wired instead.
+   */
+  setup(
+    slot: number,
+    opts?: { pid?: number },
+  ): Promise<{ netnsPath: string; address: string; gateway: string }>
   teardown(slot: number): Promise<void>
 }

@@ -16,12 +16,14 @@ async function startSleepers(agent: Awaited<ReturnType<typeof startAgent>>) {
     ...BASE,
     argv: ['sh', '-c', 'sleep 61 & echo $!; wait'],
   })
+  const nestedChild = firstLine(nested) // listeners go on right after spawn resolves
   const detached = await agent.client.spawn({
     ...BASE,
     argv: ['sh', '-c', 'setsid sleep 62 & echo $!; wait'],
   })
+  const detachedChild = firstLine(detached)
   const pids = [plain.pid, nested.pid, detached.pid]
-  pids.push(Number(await firstLine(nested)), Number(await firstLine(detached)))
+  pids.push(Number(await nestedChild), Number(await detachedChild))
   return { procs: [plain, nested, detached], pids }
 }
 

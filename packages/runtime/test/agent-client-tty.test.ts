@@ -70,6 +70,14 @@ describe('sprite-agent: TTY mode', { skip: ROOT_SKIP }, () => {
     assert.deepEqual([r.code, r.signal], [0, null])
   })
 
+  test('closing every terminal fd before exiting does not get the process hung up', async () => {
+    const r = await run(agent.client, {
+      argv: ['sh', '-c', 'exec 0<&- 1>&- 2>&-; sleep 0.1; exit 3'],
+      tty: { rows: 24, cols: 80 },
+    })
+    assert.deepEqual([r.code, r.signal], [3, null])
+  })
+
   test('a missing program reports on the terminal with 127', async () => {
     const r = await run(agent.client, { argv: ['no-such-tty-prog'], tty: { rows: 24, cols: 80 } })
     assert.equal(r.code, 127)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, type TestContext, test } from 'node:test'
@@ -63,6 +63,12 @@ describe('sprite-agent: processes', { skip: ROOT_SKIP }, () => {
     proc.signal(15)
     assert.equal((await result).code, 143)
     assert.ok(await waitUntil(() => !isAlive(sleepPid), 2000), 'the background sleep is gone')
+  })
+
+  test('reaps orphans reparented to it', async () => {
+    const r = await run(agent.client, { argv: ['sh', '-c', 'sleep 0.1 & echo $!'] })
+    const orphan = Number(r.stdout.trim())
+    assert.ok(await waitUntil(() => !existsSync(`/proc/${orphan}`), 2000), 'no zombie is left')
   })
 
   test('passes 1 MiB of stdin through wc -c', async () => {

@@ -59,6 +59,7 @@ test('non-TTY: decodes stdout, stderr and exit frames, ignores keepalives', asyn
 test('non-TTY: stdin frames and EOF are sent', async (t) => {
   const received: Buffer[] = []
   const { client } = await setup(t, (ws) => {
+    ws.send(sessionInfo(2, false))
     ws.on('message', (data: Buffer) => {
       received.push(data)
       if (data.length === 1 && data[0] === 4) ws.send(Buffer.from([3, 0]))
@@ -69,6 +70,52 @@ test('non-TTY: stdin frames and EOF are sent', async (t) => {
   s.endStdin()
   assert.equal(await s.wait(), 0)
   assert.deepEqual(received, [Buffer.from([0, ...Buffer.from('hello')]), Buffer.from([4])])
+})
+
+test('input waits for session_info: a server still starting the process loses nothing', async (t) => {
+  const received: Buffer[] = []
+  let started = false
+  const { client } = await setup(t, (ws) => {
+    ws.on('message', (data: Buffer) => {
+      received.push(data)
+      if (!started) ws.send(Buffer.from([3, 99])) // input before session_info: fail loudly
+    })
+    setTimeout(() => {
+      started = true
+      ws.send(sessionInfo(3, false))
+    }, 100)
+    ws.on('message', (data: Buffer) => {
+      if (data.length === 1 && data[0] === 4) ws.send(Buffer.from([3, 0]))
+    })
+  })
+  const s = client.exec('box', ['cat'], { stdin: true })
+  s.write('early')
+  s.endStdin()
+  assert.equal(await s.wait(), 0)
+  assert.deepEqual(received, [Buffer.from([0, ...Buffer.from('early')]), Buffer.from([4])])
+})
+
+test('attach: input before session_info is framed for the mode the session turns out to have', async (t) => {
+  const received: (Buffer | string)[] = []
+  const { client } = await setup(t, (ws) => {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      received.push(isBinary ? data : data.toString())
+      if (received.length === 2) {
+        ws.send('{"type":"exit","exit_code":0}')
+        ws.close(1000)
+      }
+    })
+    setTimeout(() => ws.send(sessionInfo(5, true)), 50)
+  })
+  const s = client.attach('box', 5)
+  s.write('ls\r')
+  s.resize(100, 30)
+  s.endStdin()
+  assert.equal(await s.wait(), 0)
+  assert.deepEqual(received, [
+    Buffer.from('ls\r'),
+    JSON.stringify({ type: 'resize', cols: 100, rows: 30 }),
+  ])
 })
 
 test('TTY: raw output and the exit message', async (t) => {

@@ -20,6 +20,9 @@ export interface ExecSessionEvents {
   close: [code: number, reason: string]
 }
 
+/** Builds an outgoing frame from the current mode; null = nothing to send in this mode. */
+type Outgoing = () => Uint8Array | string | null
+
 const OPEN = 1
 const CONNECTING = 0
 
@@ -52,18 +55,22 @@ function closeError(code: number, reason: string): SpritesError {
 }
 
 /**
- * One exec or attach connection (§3). Created by `SpritesClient.exec()` / `attach()`; writes made
- * before the socket opens are queued. `wait()` resolves with the exit code.
+ * One exec or attach connection (§3). Created by `SpritesClient.exec()` / `attach()`. Input, resize
+ * and signals are queued until the session has started (`session_info`, or any output), because a
+ * server may still be starting the process after the upgrade. `wait()` resolves with the exit code.
  */
 export class ExecSession extends EventEmitter<ExecSessionEvents> {
   #ws: WebSocketLike
   #tty: boolean
-  #queue: (Uint8Array | string)[] = []
+  /** Frames waiting for the session to start; built when sent, once the mode is known. */
+  #queue: Outgoing[] = []
   #info: SessionInfo | null = null
   #exitCode: number | null = null
   #failure: Error | null = null
   #closedByClient = false
   #opened = false
+  /** Set once the server has shown the session exists; input is held back until then. */
+  #started = false
   #done: Promise<number>
   #settle!: { resolve: (code: number) => void; reject: (err: Error) => void }
 
@@ -78,7 +85,6 @@ export class ExecSession extends EventEmitter<ExecSessionEvents> {
     ws.binaryType = 'arraybuffer'
     ws.addEventListener('open', () => {
       this.#opened = true
-      this.#flush()
     })
     ws.addEventListener('message', (ev: { data: unknown }) => this.#onMessage(ev.data))
     ws.addEventListener('close', (ev: { code: number; reason: string }) =>
@@ -109,17 +115,17 @@ export class ExecSession extends EventEmitter<ExecSessionEvents> {
   write(data: Uint8Array | string): void {
     const buf = typeof data === 'string' ? Buffer.from(data) : data
     if (buf.length === 0) return
-    this.#send(this.#tty ? buf : encodeFrame(StreamID.Stdin, buf))
+    this.#send(() => (this.#tty ? buf : encodeFrame(StreamID.Stdin, buf)))
   }
 
   /** Closes the remote stdin (non-TTY `0x04` frame); a terminal has no EOF, so TTY mode sends nothing. */
   endStdin(): void {
-    if (!this.#tty) this.#send(encodeFrame(StreamID.StdinEOF))
+    this.#send(() => (this.#tty ? null : encodeFrame(StreamID.StdinEOF)))
   }
 
   /** Resizes the remote terminal (TTY only; ignored otherwise). */
   resize(cols: number, rows: number): void {
-    if (this.#tty) this.#send(JSON.stringify({ type: 'resize', cols, rows }))
+    this.#send(() => (this.#tty ? JSON.stringify({ type: 'resize', cols, rows }) : null))
   }
 
   /**
@@ -129,7 +135,8 @@ export class ExecSession extends EventEmitter<ExecSessionEvents> {
   signal(name: string): void {
     const sig = parseSignal(name)
     if (!sig) throw new SpritesError('invalid_argument', `unknown signal ${JSON.stringify(name)}`)
-    this.#send(JSON.stringify({ type: 'signal', signal: sig.name }))
+    const msg = JSON.stringify({ type: 'signal', signal: sig.name })
+    this.#send(() => msg)
   }
 
   /** Closes this connection; the remote session keeps running per `maxRunAfterDisconnect`. */
@@ -147,14 +154,24 @@ export class ExecSession extends EventEmitter<ExecSessionEvents> {
     return this.#done
   }
 
-  #send(data: Uint8Array | string): void {
-    if (this.#ws.readyState === OPEN) this.#ws.send(data)
-    else if (this.#ws.readyState === CONNECTING) this.#queue.push(data)
+  #send(frame: Outgoing): void {
+    const state = this.#ws.readyState
+    if (state === OPEN && this.#started) this.#sendNow(frame)
+    else if (state === CONNECTING || state === OPEN) this.#queue.push(frame)
   }
 
-  #flush(): void {
-    for (const item of this.#queue) this.#ws.send(item)
+  #sendNow(frame: Outgoing): void {
+    const data = frame()
+    if (data !== null) this.#ws.send(data)
+  }
+
+  /** The session exists on the server: send what was queued. */
+  #start(): void {
+    if (this.#started) return
+    this.#started = true
+    const queue = this.#queue
     this.#queue = []
+    if (this.#ws.readyState === OPEN) for (const frame of queue) this.#sendNow(frame)
   }
 
   #onMessage(data: unknown): void {
@@ -164,6 +181,7 @@ export class ExecSession extends EventEmitter<ExecSessionEvents> {
     }
     const buf = toBuffer(data)
     if (buf.length === 0) return // keepalive (§1.6)
+    this.#start()
     if (this.#tty) {
       this.emit('stdout', buf)
       return
@@ -194,6 +212,7 @@ export class ExecSession extends EventEmitter<ExecSessionEvents> {
       this.#info = sessionInfoFromWire(msg)
       this.#tty = this.#info.tty
       this.emit('sessionInfo', this.#info)
+      this.#start()
     } else if (msg.type === 'exit') {
       this.#finish(Number(msg.exit_code ?? 0))
     } else {

@@ -177,9 +177,10 @@ export class AgentClient extends EventEmitter {
     }
   }
 
-  #write(frame: Buffer): boolean {
+  /** Writes a frame; only stdin data (`capped`) counts against maxPendingWriteBytes. */
+  #write(frame: Buffer, capped = false): boolean {
     if (this.#closed) return true
-    if (this.#socket.writableLength + frame.length > this.#maxPending) {
+    if (capped && this.#socket.writableLength + frame.length > this.#maxPending) {
       throw new AgentError(
         'agent_backpressure',
         `more than ${this.#maxPending} bytes are waiting for the agent; wait for 'drain'`,
@@ -246,7 +247,7 @@ export class AgentClient extends EventEmitter {
     if (!pending || payload.length !== 4) return
     this.#starting.delete(channel)
     const proc = new AgentProcess(payload.readUInt32BE(0), channel, (type, data) =>
-      this.#write(encodeFrame(type, channel, data)),
+      this.#write(encodeFrame(type, channel, data), type === FrameType.STDIN),
     )
     this.#procs.set(channel, proc)
     pending.resolve(proc)

@@ -79,7 +79,7 @@ export function createNetnsNetworkDriver(options: NetnsNetworkOptions = {}): Net
     mode: o.mode,
     routerNetns: o.mode === 'router' ? o.routerNetns : undefined,
     netnsName: (slot) => net.netnsName(slot),
-    setup: (slot) => net.setup(slot),
+    setup: (slot, opts) => net.setup(slot, opts),
     teardown: (slot) => net.teardown(slot),
     destroyRouter: () => net.destroyRouter(),
   }
@@ -109,15 +109,18 @@ class NetnsNetwork {
     return `${this.#o.netnsPrefix}${slot}`
   }
 
-  async setup(slot: number): Promise<{ netnsPath: string; address: string; gateway: string }> {
+  async setup(
+    slot: number,
+    opts: { pid?: number } = {},
+  ): Promise<{ netnsPath: string; address: string; gateway: string }> {
     const addrs = slotAddresses(this.#o.subnet, slot)
     const name = this.netnsName(slot)
     const veth = `${this.#o.vethPrefix}${slot}`
     await this.#ensureRouter()
-    if (!(await this.#isComplete(name, veth))) {
+    if (opts.pid !== undefined || !(await this.#isComplete(name, veth))) {
       await this.teardown(slot)
       const started = performance.now()
-      await this.#createLink(name, veth, addrs)
+      await this.#createLink(name, veth, addrs, opts.pid)
       this.#o.log.debug({ slot, ms: performance.now() - started }, 'sprite netns created')
     }
     return { netnsPath: `${NETNS_DIR}/${name}`, address: addrs.address, gateway: addrs.gateway }
@@ -142,9 +145,14 @@ class NetnsNetwork {
     }
   }
 
-  async #createLink(name: string, veth: string, addrs: SlotAddresses): Promise<void> {
+  /**
+   * With `pid`, names the netns that process already has (`ip netns attach`): a sandbox that
+   * created its netns inside its own user namespace can mount a sysfs of its own.
+   */
+  async #createLink(name: string, veth: string, addrs: SlotAddresses, pid?: number): Promise<void> {
     const { exec } = this.#o
-    await runChecked(exec, 'ip', ['netns', 'add', name])
+    if (pid === undefined) await runChecked(exec, 'ip', ['netns', 'add', name])
+    else await runChecked(exec, 'ip', ['netns', 'attach', name, String(pid)])
     await runChecked(
       exec,
       'ip',

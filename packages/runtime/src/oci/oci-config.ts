@@ -63,6 +63,12 @@ export const MASKED_PATHS: readonly string[] = [
   '/proc/timer_stats',
   '/sys/devices/virtual/powercap',
   '/sys/firmware',
+  // Block devices are not namespaced: every sprite's loop device, and its backing file naming
+  // the sprite's id, would show here.
+  '/sys/block',
+  '/sys/class/block',
+  '/sys/dev/block',
+  '/sys/devices/virtual/block',
 ]
 
 /** Docker's default read-only paths: kernel knobs a sprite may read but never set. */

@@ -63,12 +63,15 @@ async function startExec(
   const req = parseExecRequest(ctx.query)
   const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
   const ws = await api.acceptWebSocket(ctx, socket, head, ACCEPT)
+  // Clients send stdin at once; hold it in the socket until the session exists.
+  ws.pause()
   const keepalive = setInterval(() => ws.send(Buffer.alloc(0)), 15_000)
   let session: ExecSession
   try {
     session = await exec.start(sprite, req)
   } catch (err) {
     ctx.log.warn({ err }, 'exec failed to start')
+    ws.resume()
     ws.close(1011, truncate((err as Error).message))
     return
   } finally {
@@ -90,7 +93,9 @@ async function attach(
   const session = id === null ? undefined : exec.sessions(sprite.id).get(id)
   if (!session?.isRunning) throw errors.sessionNotFound(rawID)
   const ws = await api.acceptWebSocket(ctx, socket, head, ACCEPT)
+  ws.pause()
   if (!session.isRunning) {
+    ws.resume()
     ws.close(1001, 'session ended')
     return
   }
@@ -108,6 +113,7 @@ function bindSocket(
   client.sendJSON(session.info(isOwner))
   session.attach(client, true)
   if (req && !req.stdin && !session.tty) session.endStdin()
+  ws.resume()
 }
 
 async function httpExec(api: ModuleAPI, exec: ExecService, ctx: RequestContext): Promise<void> {

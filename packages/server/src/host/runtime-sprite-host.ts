@@ -103,6 +103,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
     if (live) {
       this.#o.onStopped?.(sprite.id, reason)
       await live.sandbox.stop()
+      await this.#o.network.teardown(sprite.slot)
     }
     await this.#o.volumes.detach(sprite.id)
     if (live) await this.#o.store.updateSprite(sprite.id, { status: 'cold' }).catch(() => undefined)
@@ -140,7 +141,6 @@ export class RuntimeSpriteHost implements SandboxProvider {
         uidBase: sprite.uidBase,
         uidCount: UID_COUNT,
       })
-      const net = await this.#o.network.setup(sprite.slot)
       sandbox = await this.#o.runtime.start({
         id,
         hostname: sprite.name,
@@ -150,9 +150,11 @@ export class RuntimeSpriteHost implements SandboxProvider {
         memoryBytes: sprite.config.ramMB * MiB,
         cpus: sprite.config.cpus,
         pidsMax: this.#o.pidsMax ?? 4096,
-        netnsPath: net.netnsPath,
         spriteBinDir: this.#o.spriteBinDir,
       })
+      // The sandbox made its netns inside its own user namespace (so it can mount a sysfs of its
+      // own); the veth and addresses are added to it now, before any exec runs.
+      await this.#o.network.setup(sprite.slot, { pid: sandbox.pid })
       if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
       const live = { sandbox, rootfs: disk.rootfs }
       this.#live.set(sprite.id, live)
@@ -171,11 +173,9 @@ export class RuntimeSpriteHost implements SandboxProvider {
     } catch (err) {
       log.error({ spriteID: sprite.id, err }, 'sprite failed to start')
       await sandbox?.stop().catch(() => undefined)
+      await this.#o.network.teardown(sprite.slot).catch(() => undefined)
       await this.#o.volumes.detach(sprite.id).catch(() => undefined)
-      if (this.#destroyed.has(sprite.id)) {
-        await this.#o.network.teardown(sprite.slot).catch(() => undefined)
-        throw errors.spriteNotFound(sprite.name)
-      }
+      if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
       throw new SpritesError(
         'sprite_unavailable',
         `sprite ${sprite.name} could not be started: ${(err as Error).message}`,
@@ -191,6 +191,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
     this.#o.onStopped?.(sprite.id, 'sprite stopped')
     const reap = async () => {
       await live.sandbox.stop().catch((err) => this.#o.log.warn({ err }, 'sandbox cleanup failed'))
+      await this.#o.network.teardown(sprite.slot).catch(() => undefined)
       await this.#o.volumes.detach(sprite.id).catch(() => undefined)
       await this.#o.store.updateSprite(sprite.id, { status: 'cold' }).catch(() => undefined)
     }
