@@ -45,7 +45,12 @@ describe('the in-sprite agent is out of reach', {
   })
 
   test("root inside cannot read the agent's fds, memory or environment, nor ptrace it", async () => {
-    for (const probe of ['ls /proc/1/fd', 'cat /proc/1/environ', 'head -c1 /proc/1/mem']) {
+    for (const probe of [
+      'ls -l /proc/1/fd',
+      'cat /proc/1/fd/3',
+      'cat /proc/1/environ',
+      'head -c1 /proc/1/mem',
+    ]) {
       const r = await sh(`sudo ${probe} >/dev/null 2>&1; echo $?`)
       assert.notEqual(r.stdout.trim(), '0', `${probe} must fail`)
     }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { access, constants } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errors, type SpriteStatus, SpritesError } from '@sprites/protocol'
@@ -49,8 +50,12 @@ export function sandboxID(sprite: Pick<SpriteRecord, 'id'>): string {
 /**
  * The runtime side of the control plane: provisions disks, starts sandboxes on demand (wakes
  * coalesce), stops them and removes everything a sprite owns.
+ *
+ * Events: `booted` (sprite: SpriteRecord, sandbox: Sandbox) once a sandbox is up, before the
+ * wake that started it resolves; `stopped` (spriteID: string, reason: string) when a sandbox
+ * has gone, for any reason.
  */
-export class RuntimeSpriteHost implements SandboxProvider {
+export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
   readonly #o: RuntimeSpriteHostOptions
   readonly #live = new Map<string, Live>()
   readonly #waking = new Map<string, Promise<Live>>()
@@ -61,6 +66,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
   readonly #now: () => Date
 
   constructor(o: RuntimeSpriteHostOptions) {
+    super()
     this.#o = o
     this.#now = o.now ?? (() => new Date())
   }
@@ -102,6 +108,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
     this.#live.delete(sprite.id)
     if (live) {
       this.#o.onStopped?.(sprite.id, reason)
+      this.emit('stopped', sprite.id, reason)
       await live.sandbox.stop()
       await this.#o.network.teardown(sprite.slot)
     }
@@ -159,6 +166,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
       const live = { sandbox, rootfs: disk.rootfs }
       this.#live.set(sprite.id, live)
       sandbox.once('exit', () => this.#onSandboxExit(sprite, live))
+      this.emit('booted', sprite, sandbox)
       const now = this.#now()
       await this.#o.store.updateSprite(sprite.id, {
         status: 'running',
@@ -189,6 +197,7 @@ export class RuntimeSpriteHost implements SandboxProvider {
     this.#live.delete(sprite.id)
     this.#o.log.warn({ spriteID: sprite.id }, 'sprite sandbox exited unexpectedly')
     this.#o.onStopped?.(sprite.id, 'sprite stopped')
+    this.emit('stopped', sprite.id, 'sprite stopped')
     const reap = async () => {
       await live.sandbox.stop().catch((err) => this.#o.log.warn({ err }, 'sandbox cleanup failed'))
       await this.#o.network.teardown(sprite.slot).catch(() => undefined)
