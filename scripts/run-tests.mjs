@@ -44,4 +44,19 @@ const args = [
   ...files,
 ]
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root })
+if (order.includes('e2e')) releaseE2EInstance()
 process.exit(r.status ?? 1)
+
+// The e2e files of one run share a spritesd data dir, so its pool stays mounted between them;
+// once they are done, the pool, its loop device and the router namespace are released.
+function releaseE2EInstance() {
+  const instance = process.env.SPRITES_E2E_INSTANCE ?? 'e2e'
+  const pool = `/var/tmp/sprites-${instance}/pool`
+  const quiet = { stdio: 'ignore' }
+  if (spawnSync('mountpoint', ['-q', pool], quiet).status === 0) spawnSync('umount', [pool], quiet)
+  const loops = spawnSync('losetup', ['-j', `${pool}.img`], { encoding: 'utf8' }).stdout ?? ''
+  for (const line of loops.split('\n').filter(Boolean)) {
+    spawnSync('losetup', ['-d', line.split(':')[0]], quiet)
+  }
+  spawnSync('ip', ['netns', 'del', `sprites-${instance}-rt`], quiet)
+}
