@@ -1,6 +1,7 @@
 export * from './duration.ts'
 export * from './errors.ts'
 export * from './exec-frame.ts'
+export * from './logger.ts'
 export * from './names.ts'
 export * from './signal.ts'
 export * from './types.ts'
