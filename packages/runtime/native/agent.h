@@ -9,13 +9,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define AGENT_VERSION "sprite-agent/0.1.0"
+#define AGENT_VERSION "sprite-agent/0.2.0"
 #define HOST_FD 3
 #define HEADER_LEN 9
 #define MAX_FRAME (1u << 20)
 #define READ_CHUNK (64u * 1024)
 #define MAX_STDIN_QUEUE ((size_t)64 << 20)
 #define DRAIN_MS 1000
+/* Stream channels (stream.c). */
+#define STREAM_ID_BIT 0x80000000u   /* set on the ids the agent allocates */
+#define STREAM_HIGH_WATER (1u << 20) /* queued bytes that make the agent send PAUSE */
+#define STREAM_LOW_WATER (256u << 10)
+#define STREAM_MAX_QUEUE ((size_t)8 << 20) /* a host that ignores PAUSE loses the channel */
+#define MAX_STREAMS 1024
+#define CONNECT_TIMEOUT_MS 10000
+#define API_SOCK_DEFAULT "/.sprite/api.sock"
+#define API_SOCK_ENV "SPRITE_AGENT_API_SOCK"
 
 /* Host -> agent frame types. */
 #define F_SPAWN 0x01
@@ -25,6 +34,12 @@
 #define F_SIGNAL 0x05
 #define F_RELEASE 0x06
 #define F_PING 0x07
+#define F_TCP_CONNECT 0x08
+#define F_DATA 0x09
+#define F_EOF 0x0a
+#define F_CLOSE 0x0b
+#define F_PAUSE 0x0c
+#define F_RESUME 0x0d
 /* Agent -> host frame types. */
 #define F_READY 0x80
 #define F_STARTED 0x81
@@ -33,6 +48,14 @@
 #define F_EXIT 0x84
 #define F_SPAWN_FAILED 0x85
 #define F_PONG 0x87
+#define F_CONN_ACCEPTED 0x88
+#define F_CONN_OPENED 0x89
+#define F_CONN_FAILED 0x8a
+#define F_DATA_OUT 0x8b
+#define F_EOF_OUT 0x8c
+#define F_CLOSE_OUT 0x8d
+#define F_PAUSE_OUT 0x8e
+#define F_RESUME_OUT 0x90
 #define F_LOG 0x8f
 
 static inline uint32_t get_u32(const uint8_t *p) {
@@ -115,6 +138,20 @@ int chan_next_timeout(int64_t now);
 void chan_collect(void);
 void chan_kill_all(void);
 void group_add(pid_t pgid);
+/* sprite-agent.c: the poll set; owners are a chan, a stream or the listener (kind). */
+enum { OWN_CHAN = 1, OWN_STREAM = 2, OWN_LISTENER = 3 };
+size_t poll_add(size_t n, int fd, short events, int kind, void *owner);
+
+/* stream.c: byte-stream channels (api.sock connections, TCP_CONNECT). */
+struct stream;
+void api_listen(void);
+int stream_exists(uint32_t id);
+void stream_frame(uint8_t type, uint32_t ch, const uint8_t *p, uint32_t len);
+size_t stream_pollset(size_t n);
+void stream_dispatch(short revents, int kind, void *owner);
+int stream_next_timeout(int64_t now);
+void stream_check_timeouts(int64_t now);
+void stream_collect(void);
 void group_prune(void);
 void group_kill_all(void);
 

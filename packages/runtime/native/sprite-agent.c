@@ -77,7 +77,7 @@ static void send_failed(uint32_t ch, int code, const char *msg) {
 static void on_spawn(uint32_t ch, const uint8_t *p, uint32_t len) {
   char err[256];
   struct spawn_req req;
-  if (ch == 0 || chan_find(ch)) {
+  if (ch == 0 || chan_find(ch) || stream_exists(ch)) {
     send_failed(ch, ch == 0 ? EINVAL : EEXIST, ch == 0 ? "channel 0 is reserved" : "channel in use");
     return;
   }
@@ -104,6 +104,10 @@ static void on_spawn(uint32_t ch, const uint8_t *p, uint32_t len) {
 
 static void on_frame(uint8_t type, uint32_t ch, const uint8_t *p, uint32_t len) {
   if (type == F_SPAWN) return on_spawn(ch, p, len);
+  if (type >= F_TCP_CONNECT && type <= F_RESUME) {
+    stream_frame(type, ch, p, len);
+    return;
+  }
   if (type == F_PING) {
     host_send(F_PONG, ch, p, len, NULL, 0);
     return;
@@ -211,28 +215,37 @@ static void setup(void) {
   }
 }
 
+struct owner {
+  int kind;
+  void *p;
+};
 static struct pollfd *pfds;
-static struct chan **owners;
+static struct owner *owners;
 static size_t pcap;
 
-static size_t add_pfd(size_t n, int fd, short events, struct chan *c) {
+size_t poll_add(size_t n, int fd, short events, int kind, void *owner) {
   if (n == pcap) {
     size_t cap = pcap ? pcap * 2 : 64;
     struct pollfd *np = realloc(pfds, cap * sizeof *np);
     if (np) pfds = np;
-    struct chan **no = realloc(owners, cap * sizeof *no);
+    struct owner *no = realloc(owners, cap * sizeof *no);
     if (no) owners = no;
     if (!np || !no) return n; /* skipped this round; polled again next time */
     pcap = cap;
   }
   pfds[n] = (struct pollfd){.fd = fd, .events = events};
-  owners[n] = c;
+  owners[n] = (struct owner){kind, owner};
   return n + 1;
+}
+
+static size_t add_pfd(size_t n, int fd, short events, struct chan *c) {
+  return poll_add(n, fd, events, OWN_CHAN, c);
 }
 
 static size_t build_pollset(void) {
   size_t n = add_pfd(0, HOST_FD, POLLIN, NULL);
   n = add_pfd(n, sig_fd, POLLIN, NULL);
+  n = stream_pollset(n);
   for (size_t i = 0; i < nchans; i++) {
     struct chan *c = chans[i];
     short want_out = c->q_head && c->in_fd >= 0 && !c->pty_hup ? POLLOUT : 0;
@@ -243,8 +256,13 @@ static size_t build_pollset(void) {
   return n;
 }
 
-static void dispatch(struct pollfd *p, struct chan *c) {
+static void dispatch(struct pollfd *p, struct owner *o) {
   if (!p->revents) return;
+  if (o->kind != OWN_CHAN) {
+    stream_dispatch(p->revents, o->kind, o->p);
+    return;
+  }
+  struct chan *c = o->p;
   if (p->fd == c->in_fd && (p->revents & (POLLOUT | POLLERR | POLLHUP)) && c->q_head)
     chan_flush_stdin(c);
   if ((p->fd == c->out_fd || p->fd == c->err_fd) && (p->revents & (POLLIN | POLLHUP | POLLERR)))
@@ -253,19 +271,24 @@ static void dispatch(struct pollfd *p, struct chan *c) {
 
 int main(void) {
   setup();
+  api_listen(); /* before READY: a ready sandbox already has its api socket */
   host_send(F_READY, 0, AGENT_VERSION, strlen(AGENT_VERSION), NULL, 0);
   for (;;) {
     size_t n = build_pollset();
-    int timeout = chan_next_timeout(now_ms());
+    int64_t now = now_ms();
+    int timeout = chan_next_timeout(now), st = stream_next_timeout(now);
+    if (st >= 0 && (timeout < 0 || st < timeout)) timeout = st;
     if (poll(pfds, n, timeout) < 0 && errno != EINTR) {
       agent_log("poll: %s", strerror(errno));
       shutdown_agent(2);
     }
     if (pfds[1].revents) on_signals();
     if (pfds[0].revents) on_host_readable();
-    for (size_t i = 2; i < n; i++) dispatch(&pfds[i], owners[i]);
+    for (size_t i = 2; i < n; i++) dispatch(&pfds[i], &owners[i]);
     chan_check_exits(now_ms());
+    stream_check_timeouts(now_ms());
     chan_collect();
+    stream_collect();
     if (host_is_dead()) {
       agent_log("the host channel is closed, stopping every process");
       shutdown_agent(0);

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events'
+import type { Duplex } from 'node:stream'
 
 /** What a sandbox (the container behind one sprite) is made of. */
 export interface SandboxSpec {
@@ -55,16 +56,34 @@ export interface SandboxProcess extends EventEmitter {
   signal(signo: number): void
 }
 
+/** Who connected to the sprite's `/.sprite/api.sock` (ids as seen inside the sprite). */
+export interface SandboxPeer {
+  uid: number
+  gid: number
+  pid: number
+}
+
 /**
- * A running sandbox. Events: `exit` (the sandbox's init died or was stopped).
+ * A running sandbox. Events: `exit` (the sandbox's init died or was stopped), `connection`
+ * (socket: Duplex, peer: SandboxPeer) for each connection to `/.sprite/api.sock` inside it;
+ * without a listener the connection is closed at once.
  */
 export interface Sandbox extends EventEmitter {
   readonly id: string
   /** Host pid of the sandbox's init (the in-sprite agent). */
   readonly pid: number
   spawn(opts: SpawnOptions): Promise<SandboxProcess>
+  /**
+   * Opens a TCP connection from inside the sandbox's network namespace to `host` (an IP address
+   * or `localhost`) and `port`. Rejects with the agent's error (`errno`, `syscode`) on failure.
+   */
+  connect(host: string, port: number): Promise<Duplex>
   /** Kills every process and removes the container and its cgroups. Idempotent. */
   stop(): Promise<void>
+  /** Freezes every process (cgroup freezer): no CPU, memory kept. Resolves once all are frozen. */
+  freeze(): Promise<void>
+  /** Lets frozen processes run again, where they stopped (same pids, same state). */
+  thaw(): Promise<void>
 }
 
 /** Host cgroup layout, detected once. */

@@ -1,4 +1,5 @@
 import { assertSpriteName, SpritesError } from '@sprites/protocol'
+import { checkpointCalls } from './checkpoints.ts'
 import {
   createBodyToWire,
   killEventFromWire,
@@ -15,10 +16,13 @@ import { readHTTPExec } from './http-exec.ts'
 import { readNDJSON } from './ndjson.ts'
 import { type ResolvedOptions, resolveOptions, type SpritesClientOptions } from './options.ts'
 import type {
+  Checkpoint,
+  CheckpointEvent,
   CreateSpriteOptions,
   ExecResult,
   KillEvent,
   KillSessionOptions,
+  ListCheckpointsOptions,
   ListSpritesOptions,
   Organization,
   SessionSummary,
@@ -160,6 +164,31 @@ export class SpritesClient {
       timeoutMs: null,
     })
     return readHTTPExec(res.body)
+  }
+
+  /** Takes a checkpoint (C1); the last event is `complete` with the new `id`. */
+  createCheckpoint(name: string, comment?: string): AsyncGenerator<CheckpointEvent> {
+    return checkpointCalls.create(this.#o, name, comment)
+  }
+
+  /** Lists checkpoints, newest first (C2). */
+  listCheckpoints(name: string, opts: ListCheckpointsOptions = {}): Promise<Checkpoint[]> {
+    return checkpointCalls.list(this.#o, name, opts)
+  }
+
+  /** Reads one checkpoint (C3); `v3` and `3` both work. @throws SpritesError `checkpoint_not_found` */
+  getCheckpoint(name: string, id: string): Promise<Checkpoint> {
+    return checkpointCalls.get(this.#o, name, id)
+  }
+
+  /** Deletes a checkpoint (C5). @throws SpritesError `conflict` for `v0` and the current one */
+  deleteCheckpoint(name: string, id: string): Promise<void> {
+    return checkpointCalls.delete(this.#o, name, id)
+  }
+
+  /** Restores a checkpoint (C4): sessions end and the sprite restarts on the restored disk. */
+  restoreCheckpoint(name: string, id: string): AsyncGenerator<CheckpointEvent> {
+    return checkpointCalls.restore(this.#o, name, id)
   }
 
   #connect(httpURL: string, tty: boolean): ExecSession {

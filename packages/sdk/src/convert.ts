@@ -93,6 +93,7 @@ export function createBodyToWire(name: string, o: CreateSpriteOptions): Record<s
   if (o.labels) body.labels = o.labels
   if (o.waitForCapacity !== undefined) body.wait_for_capacity = o.waitForCapacity
   if (o.runtime) body.runtime = o.runtime
+  if (o.from) body.from = o.from
   return body
 }
 

@@ -43,6 +43,39 @@ export interface CreateSpriteOptions {
   labels?: string[]
   waitForCapacity?: boolean
   runtime?: 'default' | 'dev'
+  /** X1: fork from a checkpoint of another sprite (without `checkpoint`: its live state). */
+  from?: { sprite: string; checkpoint?: string }
+}
+
+/** A filesystem checkpoint (§6), with its space (X2) when the server reports it. */
+export interface Checkpoint {
+  id: string
+  createTime: Date
+  comment?: string
+  /** The checkpoint the live state descended from when this one was taken. */
+  sourceID?: string
+  /** Ancestors, nearest first. */
+  history: string[]
+  isAuto: boolean
+  health: string
+  exclusiveBytes?: number
+  sharedBytes?: number
+}
+
+/** One progress line of checkpoint create/restore; the last is `complete` (or `error`). */
+export interface CheckpointEvent {
+  type: 'info' | 'complete' | 'error'
+  message: string
+  /** The new checkpoint's id, on the `complete` event of a create. */
+  id?: string
+}
+
+/** Options of `listCheckpoints`. */
+export interface ListCheckpointsOptions {
+  /** Only this checkpoint and those descending from it. */
+  history?: string
+  /** Also the automatic restore backups (`auto-N`). */
+  includeAuto?: boolean
 }
 
 /** Options of `updateSprite`; at least one field is required by the server. */

@@ -5,7 +5,12 @@ import { SPRITE_VERSION_HEADER } from '@sprites/protocol'
 import type { Store } from '@sprites/store'
 import { type WebSocket, WebSocketServer } from 'ws'
 import type { ServerConfig } from './config.ts'
-import { createRequestHandler, createUpgradeHandler, type RouteEntry } from './http/dispatch.ts'
+import {
+  createRequestHandler,
+  createUpgradeHandler,
+  type DispatchDeps,
+  type RouteEntry,
+} from './http/dispatch.ts'
 import { Router } from './http/router.ts'
 import { type Clock, type Logger, systemClock } from './logger.ts'
 import type { HostRoute, ModuleAPI, ServerModule, UpgradeHandler } from './module-api.ts'
@@ -27,6 +32,8 @@ export interface SpritesServerDeps {
   clock?: Clock
   /** Installed after the built-in sprite, org and control routes. */
   modules?: ServerModule[]
+  /** Lifecycle activity hook for authenticated requests (see DispatchDeps.onRequest). */
+  onRequest?: DispatchDeps['onRequest']
 }
 
 export interface SpritesServer {
@@ -63,6 +70,7 @@ export function createSpritesServer(deps: SpritesServerDeps): SpritesServer {
     store,
     spriteVersion: config.spriteVersionHeader,
     log,
+    onRequest: deps.onRequest,
   }
   const httpServer = createServer(createRequestHandler(dispatch))
   const onUpgrade = createUpgradeHandler(dispatch, (socket) => {

@@ -1,4 +1,5 @@
 import type { LogLevel, NetworkMode } from './config.ts'
+import { KILL_POINTS } from './host/kill-point.ts'
 
 /** Values gathered from flags, environment and config file, before defaults. */
 export interface RawConfig {
@@ -27,6 +28,12 @@ export interface RawConfig {
   runningLimit?: number
   warmLimit?: number
   shutdownTimeoutMs?: number
+  warmAfterMs?: number
+  coldAfterMs?: number
+  minMemAvailableMB?: number
+  lifecycleTickMs?: number
+  poolSizeGB?: number
+  testKillPoint?: string
 }
 
 type Parsed = unknown | { problem: string }
@@ -245,5 +252,47 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SPRITES_SHUTDOWN_TIMEOUT_MS',
     file: ['shutdownTimeoutMs'],
     parse: int(0, 600_000),
+  },
+  {
+    key: 'warmAfterMs',
+    flag: 'warm-after-ms',
+    env: 'SPRITES_WARM_AFTER_MS',
+    file: ['lifecycle', 'warmAfterMs'],
+    parse: int(1, MAX_INT),
+  },
+  {
+    key: 'coldAfterMs',
+    flag: 'cold-after-ms',
+    env: 'SPRITES_COLD_AFTER_MS',
+    file: ['lifecycle', 'coldAfterMs'],
+    parse: int(1, MAX_INT),
+  },
+  {
+    key: 'minMemAvailableMB',
+    flag: 'min-mem-available-mb',
+    env: 'SPRITES_MIN_MEM_AVAILABLE_MB',
+    file: ['lifecycle', 'minMemAvailableMB'],
+    parse: int(0, 1 << 24),
+  },
+  {
+    key: 'lifecycleTickMs',
+    flag: 'lifecycle-tick-ms',
+    env: 'SPRITES_LIFECYCLE_TICK_MS',
+    file: ['lifecycle', 'tickMs'],
+    parse: int(10, 60_000),
+  },
+  {
+    key: 'poolSizeGB',
+    flag: 'pool-size-gb',
+    env: 'SPRITES_POOL_SIZE_GB',
+    file: ['poolSizeGB'],
+    parse: int(1, 1 << 20),
+  },
+  {
+    key: 'testKillPoint',
+    flag: 'test-kill-point',
+    env: 'SPRITES_TEST_KILL_POINT',
+    file: ['testKillPoint'],
+    parse: oneOf(KILL_POINTS),
   },
 ]

@@ -70,6 +70,23 @@ export interface ServerConfig {
   readonly warmLimit: number
   /** `--shutdown-timeout-ms`, `SPRITES_SHUTDOWN_TIMEOUT_MS`: budget of close hooks. @default 10000 */
   readonly shutdownTimeoutMs: number
+  /**
+   * Hibernation (docs/lifecycle.md). `--warm-after-ms`, `SPRITES_WARM_AFTER_MS`: idle time before
+   * running → warm (@default 30000); `--cold-after-ms`, `SPRITES_COLD_AFTER_MS`: time warm before
+   * warm → cold (@default 600000); `--min-mem-available-mb`, `SPRITES_MIN_MEM_AVAILABLE_MB`: below
+   * this MemAvailable, warm sprites go cold oldest-idle first (@default 1024; 0 = never);
+   * `--lifecycle-tick-ms`, `SPRITES_LIFECYCLE_TICK_MS`: how often idleness is checked (@default 1000).
+   */
+  readonly lifecycle: {
+    readonly warmAfterMs: number
+    readonly coldAfterMs: number
+    readonly minMemAvailableMB: number
+    readonly tickMs: number
+  }
+  /** `--pool-size-gb`, `SPRITES_POOL_SIZE_GB`: size of a new pool file. @default 200 */
+  readonly poolSizeGB: number
+  /** `--test-kill-point`, `SPRITES_TEST_KILL_POINT`: tests only; spritesd SIGKILLs itself there. */
+  readonly testKillPoint: string | null
   /** `--config`, `SPRITES_CONFIG`: the JSON file that was read, if any. */
   readonly configFile: string | null
 }
@@ -213,6 +230,14 @@ function buildConfig(
     runningLimit: raw.runningLimit ?? 10,
     warmLimit: raw.warmLimit ?? 50,
     shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,
+    lifecycle: {
+      warmAfterMs: raw.warmAfterMs ?? 30_000,
+      coldAfterMs: raw.coldAfterMs ?? 600_000,
+      minMemAvailableMB: raw.minMemAvailableMB ?? 1024,
+      tickMs: raw.lifecycleTickMs ?? Math.min(1000, raw.warmAfterMs ?? 1000),
+    },
+    poolSizeGB: raw.poolSizeGB ?? 200,
+    testKillPoint: raw.testKillPoint ?? null,
     configFile,
   } satisfies ServerConfig
 }

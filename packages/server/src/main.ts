@@ -4,20 +4,40 @@
 //   image build      (re)build the base image with progress
 //   doctor           check the host and print the fix for anything missing
 
-import { createCrunDriver, createNetnsNetworkDriver } from '@sprites/runtime'
+import type { Duplex } from 'node:stream'
+import type { SpriteStatus } from '@sprites/protocol'
+import {
+  createCrunDriver,
+  createNetnsNetworkDriver,
+  type Sandbox,
+  type SandboxPeer,
+} from '@sprites/runtime'
 import { createReflinkVolumeDriver } from '@sprites/storage'
 import { openSQLiteStore } from '@sprites/store'
 import { pino } from 'pino'
 import { createSpritesServer } from './app.ts'
 import { bootstrap } from './bootstrap.ts'
+import { installInSpriteCheckpointRoutes } from './checkpoints/checkpoint-insprite.ts'
+import { checkpointsModule } from './checkpoints/checkpoint-routes.ts'
+import { createCheckpointService } from './checkpoints/checkpoint-service.ts'
 import { loadConfig, type ServerConfig } from './config.ts'
 import { execModule } from './exec/exec-routes.ts'
 import { ExecService } from './exec/exec-service.ts'
 import { formatChecks, runDoctor } from './host/doctor.ts'
+import { killPointHook } from './host/kill-point.ts'
 import { reconcile } from './host/reconcile.ts'
 import { RuntimeSpriteHost } from './host/runtime-sprite-host.ts'
 import { prepareSpriteBin } from './host/sprite-bin.ts'
+import { createInSpriteAPI } from './insprite/index.ts'
+import { ActivityTracker } from './lifecycle/activity.ts'
+import { LifecycleManager } from './lifecycle/lifecycle-manager.ts'
+import { requestActivity } from './lifecycle/request-activity.ts'
+import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
+import { installInSpriteServiceRoutes, serviceModule } from './supervisor/service-routes.ts'
+import { Supervisor } from './supervisor/supervisor.ts'
+import { installTaskRoutes } from './tasks/task-routes.ts'
+import { TaskService } from './tasks/task-service.ts'
 
 const COMMANDS = ['serve', 'setup', 'doctor', 'image']
 
@@ -74,6 +94,7 @@ async function serve(config: ServerConfig): Promise<number> {
   const volumes = createReflinkVolumeDriver({
     dataDir: config.dataDir,
     cacheDir: config.cacheDir,
+    poolSizeBytes: config.poolSizeGB * 1024 ** 3,
     log,
   })
   const image = await volumes.ensureBaseImage({
@@ -90,6 +111,7 @@ async function serve(config: ServerConfig): Promise<number> {
   const runtime = createCrunDriver({ runDir: config.runDir, log })
   const store = openSQLiteStore(config.dbPath)
   let exec: ExecService | undefined
+  const activity = new ActivityTracker()
   const host = new RuntimeSpriteHost({
     store,
     volumes,
@@ -99,22 +121,64 @@ async function serve(config: ServerConfig): Promise<number> {
     pidsMax: config.pidsMax,
     log,
     onStopped: (spriteID, reason) => exec?.abortAll(spriteID, reason),
+    killPoint: killPointHook(config.testKillPoint),
   })
-  exec = new ExecService({ provider: host })
+  exec = new ExecService({ provider: host, activity })
+  // The in-sprite API on every sandbox's /.sprite/api.sock; modules add routes with insprite.route.
+  const insprite = createInSpriteAPI({ log, store, config })
+  host.on('booted', (sprite: { id: string }, sandbox: Sandbox) => {
+    sandbox.on('connection', (socket: Duplex, peer: SandboxPeer) =>
+      insprite.serve(sprite, socket, peer),
+    )
+  })
+  insprite.onRequest((spriteID) => activity.touch(spriteID))
+  const tasks = new TaskService({ activity })
+  installTaskRoutes(insprite, tasks)
+  host.on('stopped', (spriteID: string) => tasks.clear(spriteID))
+  const lifecycle = new LifecycleManager({
+    host,
+    store,
+    activity,
+    settings: config.lifecycle,
+    log,
+  })
   const execService = exec
+  const checkpoints = createCheckpointService({
+    store,
+    volumes,
+    log,
+    host: {
+      stop: (s, reason) => host.stop(s, reason),
+      status: (s) => host.status(s),
+      wake: (s) => host.ensureRunning(s),
+    },
+  })
   const spriteHost: SpriteHost = {
     provision: (s) => host.provision(s),
+    fork: (source, checkpointID, target) => checkpoints.fork(source, checkpointID, target),
     destroy: async (s) => {
       execService.forget(s.id)
       await host.destroy(s)
     },
     status: (s) => host.status(s),
     imageVersion: () => image.version,
+    subscribe: (listener) => {
+      const onStatus = (spriteID: string, status: SpriteStatus, at: Date) =>
+        listener({ spriteID, status, at })
+      host.on('status', onStatus)
+      return () => host.off('status', onStatus)
+    },
   }
   await reconcile({
     store,
     runtime,
     volumes,
+    network,
+    orphans: {
+      dataDir: config.dataDir,
+      runDir: config.runDir,
+      netnsPrefix: config.network.netnsPrefix,
+    },
     log,
     destroy: async (id) => {
       const s = await store.getSpriteByID(id)
@@ -122,15 +186,28 @@ async function serve(config: ServerConfig): Promise<number> {
       await store.deleteSprite(id)
     },
   })
+  const supervisor = new Supervisor({ host, log })
+  installInSpriteServiceRoutes(insprite, supervisor)
+  installInSpriteCheckpointRoutes(insprite, checkpoints, log)
   const server = createSpritesServer({
     config,
     store,
     host: spriteHost,
     log,
-    modules: [execModule(execService), (api) => api.onClose(() => host.stopAll())],
+    modules: [
+      execModule(execService),
+      checkpointsModule(checkpoints),
+      serviceModule(supervisor),
+      proxyModule({ host, supervisor, hold: (id) => activity.hold(id) }),
+      (api) => api.onClose(() => lifecycle.close()),
+      (api) => api.onClose(() => host.stopAll()),
+      (api) => api.onClose(() => insprite.close()),
+    ],
+    onRequest: requestActivity(store, activity),
   })
   await bootstrap({ store, config, log })
   await server.start()
+  lifecycle.start()
   log.info({ url: server.url(), image: image.version }, 'spritesd listening')
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync } from 'node:fs'
-import { chmod, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SpritesError } from '@sprites/protocol'
 import { DEFAULT_RECIPE, recipeFiles, recipeVersion } from './base-recipe.ts'
+import { assertCheckpointID } from './checkpoint-files.ts'
 import { assertIDRange } from './idmap.ts'
 import { assertDiskID } from './names.ts'
 import type { AttachedDisk, BaseImage, VolumeDriver } from './volume-driver.ts'
@@ -27,6 +28,7 @@ interface Paths {
   images: string
   disks: string
   mnt: string
+  checkpoints: string
 }
 
 async function writeBaseTree(dir: string): Promise<void> {
@@ -59,6 +61,7 @@ export function createFakeVolumeDriver(opts: FakeVolumeDriverOptions = {}): Fake
     images: join(rootDir, 'images'),
     disks: join(rootDir, 'disks'),
     mnt: join(rootDir, 'mnt'),
+    checkpoints: join(rootDir, 'checkpoints'),
   }
   const goldenBytes = opts.defaultDiskBytes ?? 10 * 1024 ** 3
   const version = recipeVersion(DEFAULT_RECIPE)
@@ -99,6 +102,7 @@ export function createFakeVolumeDriver(opts: FakeVolumeDriverOptions = {}): Fake
       if (existsSync(disk(id))) return
       await cp(golden, disk(id), { recursive: true, preserveTimestamps: true })
       await writeFile(`${disk(id)}.size`, String(sizeBytes))
+      await driver.checkpoint(id, 'v0')
     },
     async hasDisk(id) {
       assertDiskID(id)
@@ -126,11 +130,74 @@ export function createFakeVolumeDriver(opts: FakeVolumeDriverOptions = {}): Fake
       await driver.detach(id)
       await rm(disk(id), { recursive: true, force: true })
       await rm(`${disk(id)}.size`, { force: true })
+      await rm(join(paths.checkpoints, id), { recursive: true, force: true })
     },
+    ...fakeCheckpoints(paths, disk, (id) => attached.has(id)),
     async close() {
       attached.clear()
       await rm(rootDir, { recursive: true, force: true })
     },
   }
   return driver
+}
+
+function fakeCheckpointErr(id: string, ckptID: string): SpritesError {
+  return new SpritesError('checkpoint_not_found', `checkpoint not found: ${ckptID}`, {
+    details: { id, checkpoint: ckptID },
+  })
+}
+
+/** Checkpoints of the fake: copies of the disk directory under `<rootDir>/checkpoints/<id>/`. */
+function fakeCheckpoints(
+  paths: Paths,
+  disk: (id: string) => string,
+  isAttached: (id: string) => boolean,
+) {
+  const ckpt = (id: string, ckptID: string) => join(paths.checkpoints, id, ckptID)
+  const copy = async (src: string, dst: string) => {
+    await rm(dst, { recursive: true, force: true })
+    await cp(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true })
+  }
+  const check = (id: string, ckptID: string) => {
+    assertDiskID(id)
+    assertCheckpointID(ckptID)
+  }
+  return {
+    async checkpoint(id: string, ckptID: string) {
+      check(id, ckptID)
+      if (!existsSync(disk(id))) throw notFound(id)
+      if (!existsSync(ckpt(id, ckptID))) await copy(disk(id), ckpt(id, ckptID))
+    },
+    async restore(id: string, ckptID: string) {
+      check(id, ckptID)
+      if (!existsSync(ckpt(id, ckptID))) throw fakeCheckpointErr(id, ckptID)
+      if (isAttached(id)) throw new SpritesError('conflict', `disk ${id} is attached`)
+      await copy(ckpt(id, ckptID), disk(id))
+    },
+    async deleteCheckpoint(id: string, ckptID: string) {
+      check(id, ckptID)
+      await rm(ckpt(id, ckptID), { recursive: true, force: true })
+    },
+    async listCheckpointFiles(id: string) {
+      assertDiskID(id)
+      return readdir(join(paths.checkpoints, id)).catch(() => [] as string[])
+    },
+    async checkpointSpace(id: string, ckptID: string) {
+      check(id, ckptID)
+      if (!existsSync(ckpt(id, ckptID))) throw fakeCheckpointErr(id, ckptID)
+      return { exclusiveBytes: 0, sharedBytes: 0 }
+    },
+    async forkDisk(srcID: string, ckptID: string | null, newID: string) {
+      assertDiskID(srcID)
+      assertDiskID(newID)
+      if (ckptID !== null) assertCheckpointID(ckptID)
+      if (existsSync(disk(newID))) return
+      const src = ckptID === null ? disk(srcID) : ckpt(srcID, ckptID)
+      if (!existsSync(src))
+        throw ckptID === null ? notFound(srcID) : fakeCheckpointErr(srcID, ckptID)
+      await copy(src, disk(newID))
+      await writeFile(`${disk(newID)}.size`, await readFile(`${disk(srcID)}.size`, 'utf8'))
+      await copy(disk(newID), ckpt(newID, 'v0'))
+    },
+  }
 }

@@ -15,6 +15,13 @@ export {
   recipeVersion,
   SPRITE_UID,
 } from './base-recipe.ts'
+export {
+  assertCheckpointID,
+  CHECKPOINT_ID_RE,
+  checkpointDir,
+  checkpointPath,
+  parseFiemap,
+} from './checkpoint-files.ts'
 export { defaultExec, ExecError, type ExecFn, type ExecOptions, type ExecResult } from './exec.ts'
 export {
   createFakeVolumeDriver,

@@ -4,6 +4,16 @@ import { attachDisk, detachDisk } from './attach.ts'
 import { buildGoldenImage, ensureBaseTar } from './base-image.ts'
 import type { BaseRecipe } from './base-recipe.ts'
 import { DEFAULT_RECIPE, recipeVersion } from './base-recipe.ts'
+import {
+  checkpointSpace,
+  deleteCheckpointFile,
+  forkDiskFiles,
+  listCheckpointFiles,
+  removeCheckpoints,
+  restoreCheckpoint,
+  takeCheckpoint,
+} from './checkpoint.ts'
+import { assertCheckpointID } from './checkpoint-files.ts'
 import type { ExecFn } from './exec.ts'
 import { defaultExec } from './exec.ts'
 import { withFileLock } from './file-lock.ts'
@@ -178,6 +188,7 @@ export function createReflinkVolumeDriver(opts: ReflinkVolumeDriverOptions): Ref
   const deps = { layout: ctx.layout, exec: ctx.exec, log: ctx.log }
   let building: Promise<BaseImage> | undefined
   const init = () => preparePool({ ...deps, poolSizeBytes: ctx.poolSizeBytes })
+  const methods = checkpointMethods(ctx, queue)
   return {
     layout: ctx.layout,
     init,
@@ -191,7 +202,12 @@ export function createReflinkVolumeDriver(opts: ReflinkVolumeDriverOptions): Ref
     async createDisk(id, sizeBytes) {
       assertDiskID(id)
       assertPositiveInt('sizeBytes', sizeBytes)
-      await queue(id, () => timed(ctx.log, 'createDisk', id, () => cloneDisk(ctx, id, sizeBytes)))
+      await queue(id, () =>
+        timed(ctx.log, 'createDisk', id, async () => {
+          await cloneDisk(ctx, id, sizeBytes)
+          await takeCheckpoint(deps, id, 'v0')
+        }),
+      )
     },
     async hasDisk(id) {
       assertDiskID(id)
@@ -213,9 +229,76 @@ export function createReflinkVolumeDriver(opts: ReflinkVolumeDriverOptions): Ref
       assertDiskID(id)
       await queue(id, async () => {
         await detachDisk(deps, id)
+        await removeCheckpoints(deps, id)
         await removeDiskFiles(ctx, id)
         ctx.log.info({ id }, 'deleted disk')
       })
+    },
+    checkpoint: methods.checkpoint,
+    restore: methods.restore,
+    deleteCheckpoint: methods.deleteCheckpoint,
+    listCheckpointFiles: methods.listCheckpointFiles,
+    checkpointSpace: methods.checkpointSpace,
+    forkDisk: methods.forkDisk,
+  }
+}
+
+function assertIDs(id: string, ckptID: string): void {
+  assertDiskID(id)
+  assertCheckpointID(ckptID)
+}
+
+/** The checkpoint half of the driver; each step runs in the disk's queue, after attach/detach. */
+type CheckpointMethods = Pick<
+  VolumeDriver,
+  | 'checkpoint'
+  | 'restore'
+  | 'deleteCheckpoint'
+  | 'listCheckpointFiles'
+  | 'checkpointSpace'
+  | 'forkDisk'
+>
+
+function checkpointMethods(
+  ctx: Ctx,
+  queue: ReturnType<typeof createKeyedQueue>,
+): CheckpointMethods {
+  const deps = { layout: ctx.layout, exec: ctx.exec, log: ctx.log }
+  return {
+    async checkpoint(id: string, ckptID: string) {
+      assertIDs(id, ckptID)
+      await queue(id, () =>
+        timed(ctx.log, 'checkpoint', id, () => takeCheckpoint(deps, id, ckptID)),
+      )
+    },
+    async restore(id: string, ckptID: string) {
+      assertIDs(id, ckptID)
+      await queue(id, () =>
+        timed(ctx.log, 'restore', id, () => restoreCheckpoint(deps, id, ckptID)),
+      )
+    },
+    async deleteCheckpoint(id: string, ckptID: string) {
+      assertIDs(id, ckptID)
+      await queue(id, () => deleteCheckpointFile(deps, id, ckptID))
+    },
+    async listCheckpointFiles(id: string) {
+      assertDiskID(id)
+      return listCheckpointFiles(deps, id)
+    },
+    async checkpointSpace(id: string, ckptID: string) {
+      assertIDs(id, ckptID)
+      return checkpointSpace(deps, id, ckptID)
+    },
+    async forkDisk(srcID: string, ckptID: string | null, newID: string) {
+      assertDiskID(srcID)
+      assertDiskID(newID)
+      if (ckptID !== null) assertCheckpointID(ckptID)
+      await queue(newID, () =>
+        timed(ctx.log, 'forkDisk', newID, async () => {
+          await queue(srcID, () => forkDiskFiles(deps, srcID, ckptID, newID))
+          await takeCheckpoint(deps, newID, 'v0')
+        }),
+      )
     },
   }
 }

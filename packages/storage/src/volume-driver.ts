@@ -1,3 +1,7 @@
+import type { CheckpointSpace } from './checkpoint-files.ts'
+
+export type { CheckpointSpace }
+
 /** Progress of long storage work (base image builds), for logs and CLI output. */
 export type ProgressFn = (message: string) => void
 
@@ -38,6 +42,31 @@ export interface VolumeDriver {
   attach(id: string, opts: AttachOptions): Promise<AttachedDisk>
   /** Unmounts and detaches; no-op when not attached. */
   detach(id: string): Promise<void>
-  /** Detaches if needed and removes the disk and everything stored for it. */
+  /** Detaches if needed and removes the disk, its checkpoints and everything stored for it. */
   deleteDisk(id: string): Promise<void>
+
+  /**
+   * Snapshots the disk as checkpoint `ckptID` (`v<N>` or `auto-<N>`) in constant time: a reflink
+   * clone of the image, with the filesystem frozen around it when the disk is attached. `createDisk`
+   * and `forkDisk` take `v0` themselves. An existing checkpoint is kept as it is.
+   * @throws not_found without the disk, invalid_argument for a bad id
+   */
+  checkpoint(id: string, ckptID: string): Promise<void>
+  /**
+   * Replaces the disk with a clone of checkpoint `ckptID`. The disk must be detached.
+   * @throws checkpoint_not_found, conflict when the disk is attached
+   */
+  restore(id: string, ckptID: string): Promise<void>
+  /** Removes one checkpoint; a missing one is fine. */
+  deleteCheckpoint(id: string, ckptID: string): Promise<void>
+  /** Ids of the checkpoints stored for the disk, unordered. */
+  listCheckpointFiles(id: string): Promise<string[]>
+  /** Exclusive and shared bytes of one checkpoint. @throws checkpoint_not_found */
+  checkpointSpace(id: string, ckptID: string): Promise<CheckpointSpace>
+  /**
+   * Creates disk `newID` as a clone of checkpoint `ckptID` of `srcID` (with `null`: of its live
+   * state, frozen around the clone when attached), and takes the new disk's `v0`.
+   * @throws checkpoint_not_found, not_found without the source disk
+   */
+  forkDisk(srcID: string, ckptID: string | null, newID: string): Promise<void>
 }

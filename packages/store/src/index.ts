@@ -1,3 +1,11 @@
+export {
+  type CheckpointKind,
+  type CheckpointRecord,
+  type CheckpointState,
+  type CheckpointStore,
+  type NewCheckpoint,
+  parseCheckpointID,
+} from './checkpoints.ts'
 export { createMemoryStore, type MemoryStoreOptions } from './memory/memory-store.ts'
 export { ORG_SLUG_RE } from './org-slug.ts'
 export { MIGRATIONS, type Migration } from './sqlite/migrations.ts'

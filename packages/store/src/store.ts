@@ -1,4 +1,5 @@
 import type { SpriteStatus } from '@sprites/protocol'
+import type { CheckpointStore } from './checkpoints.ts'
 
 /** An organization: every token and sprite belongs to exactly one. */
 export interface OrgRecord {
@@ -95,7 +96,7 @@ export interface ListSpritesOptions {
  * implementation (PostgreSQL) fits the same contract as SQLite and the in-memory fake.
  * Errors are SpritesError: `sprite_already_exists` on a duplicate name in one org.
  */
-export interface Store {
+export interface Store extends CheckpointStore {
   createOrg(slug: string): Promise<OrgRecord>
   getOrg(id: string): Promise<OrgRecord | null>
   getOrgBySlug(slug: string): Promise<OrgRecord | null>

@@ -39,6 +39,7 @@ export function storeContract(name: string, target: StoreTarget): void {
   describe(`${name}: orgs and tokens`, () => orgTokenTests(target))
   describe(`${name}: sprites`, () => spriteTests(target))
   describe(`${name}: listing`, () => listTests(target))
+  describe(`${name}: checkpoints`, () => checkpointTests(target))
   if (target.reopen) describe(`${name}: persistence`, () => persistenceTests(target))
 }
 
@@ -193,4 +194,56 @@ function persistenceTests(target: StoreTarget): void {
       await again.close()
     }
   })
+}
+
+function checkpointTests(target: StoreTarget): void {
+  const base = { isAuto: false, comment: '', sourceID: null, history: [] as string[] }
+  test('ids count up per kind and are never reused', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('ck')
+      const sp = await s.insertSprite(newSprite(org.id, 'a'))
+      assert.deepEqual(await s.getCheckpointState(sp.id), {
+        initialized: false,
+        currentID: null,
+        restoredID: null,
+      })
+      assert.equal(await s.allocateCheckpointID(sp.id, 'v'), 'v0')
+      await s.insertCheckpoint({ ...base, spriteID: sp.id, id: 'v0' })
+      assert.equal(await s.allocateCheckpointID(sp.id, 'v'), 'v1')
+      const v1 = await s.insertCheckpoint({
+        ...base,
+        spriteID: sp.id,
+        id: 'v1',
+        comment: 'hi',
+        sourceID: 'v0',
+        history: ['v0'],
+      })
+      assert.equal(v1.comment, 'hi')
+      assert.deepEqual(await s.getCheckpoint(sp.id, 'v1'), v1)
+      assert.equal(await s.allocateCheckpointID(sp.id, 'auto'), 'auto-1')
+      await s.insertCheckpoint({ ...base, spriteID: sp.id, id: 'auto-1', isAuto: true })
+      assert.deepEqual(await s.getCheckpointState(sp.id), {
+        initialized: true,
+        currentID: 'v1',
+        restoredID: null,
+      })
+      await rejectsCode(s.insertCheckpoint({ ...base, spriteID: sp.id, id: 'v1' }), 'conflict')
+      assert.deepEqual(
+        (await s.listCheckpoints(sp.id)).map((c) => c.id),
+        ['auto-1', 'v1', 'v0'],
+      )
+      await s.deleteCheckpoint(sp.id, 'v1')
+      assert.equal(await s.getCheckpoint(sp.id, 'v1'), null)
+      assert.equal(await s.allocateCheckpointID(sp.id, 'v'), 'v2')
+      await s.setCurrentCheckpoint(sp.id, 'v0')
+      assert.equal((await s.getCheckpointState(sp.id)).currentID, 'v0')
+      assert.equal((await s.getCheckpointState(sp.id)).restoredID, 'v0')
+      await s.deleteSprite(sp.id)
+      assert.deepEqual(await s.listCheckpoints(sp.id), [])
+      assert.equal((await s.getCheckpointState(sp.id)).initialized, false)
+    }))
+}
+
+async function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (err: { code?: string }) => err.code === code)
 }

@@ -2,6 +2,11 @@ import type { Command } from '../command.ts'
 import { login } from './auth/login.ts'
 import { logout } from './auth/logout.ts'
 import { authSetup } from './auth/setup.ts'
+import { checkpointCreate } from './checkpoint/create.ts'
+import { checkpointDelete } from './checkpoint/delete.ts'
+import { checkpointInfo } from './checkpoint/info.ts'
+import { checkpointList } from './checkpoint/list.ts'
+import { checkpointRestore } from './checkpoint/restore.ts'
 import { version } from './cli/version.ts'
 import { configUpdate } from './config/update.ts'
 import { orgList } from './org/list.ts'
@@ -30,6 +35,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'sessions list': sessionsList,
   'sessions attach': sessionsAttach,
   'sessions kill': sessionsKill,
+  'checkpoint create': checkpointCreate,
+  'checkpoint list': checkpointList,
+  'checkpoint info': checkpointInfo,
+  'checkpoint delete': checkpointDelete,
+  'checkpoint restore': checkpointRestore,
+  restore: checkpointRestore,
   'config update': configUpdate,
   'auth setup': authSetup,
   login,
@@ -50,6 +61,9 @@ const ALIASES: Readonly<Record<string, string>> = {
   organizations: 'org',
   o: 'org',
   'sessions ls': 'sessions list',
+  'checkpoint ls': 'checkpoint list',
+  'checkpoint rm': 'checkpoint delete',
+  checkpoints: 'checkpoint',
 }
 
 /** Finds the command named by the leading words; returns its canonical name and word count. */

@@ -9,26 +9,14 @@ import {
   type Frame,
   FrameDecoder,
   FrameType,
+  type PeerCredentials,
 } from './agent-codec.ts'
+import { AgentError, closedError, type Logger, NOOP_LOGGER } from './agent-errors.ts'
 import { AgentProcess } from './agent-process.ts'
+import type { AgentStream } from './agent-stream.ts'
+import { StreamMux } from './agent-stream-mux.ts'
 
-type LogFn = (context: object, msg?: string) => void
-/** The logger the client writes to; pino satisfies it. */
-export interface Logger {
-  debug: LogFn
-  info: LogFn
-  warn: LogFn
-  error: LogFn
-  child(bindings: object): Logger
-}
-const noop = () => {}
-const NOOP_LOGGER: Logger = {
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  child: () => NOOP_LOGGER,
-}
+export { AgentError, type Logger }
 
 export interface AgentClientOptions {
   log?: Logger
@@ -36,26 +24,11 @@ export interface AgentClientOptions {
   maxPendingWriteBytes?: number
 }
 
-/** Errors of the agent client. `errno` is the agent's code for `agent_spawn_failed`. */
-export class AgentError extends Error {
-  readonly code: 'agent_spawn_failed' | 'agent_closed' | 'agent_timeout' | 'agent_backpressure'
-  readonly errno: number | undefined
-  constructor(
-    code: AgentError['code'],
-    message: string,
-    options?: { errno?: number; cause?: unknown },
-  ) {
-    super(message, { cause: options?.cause })
-    this.name = 'AgentError'
-    this.code = code
-    this.errno = options?.errno
-  }
-}
-
 /** SIGKILL: what a process reports when the connection to its agent ends first. */
 const LOST_SIGNAL = 9
 const LOST_CODE = 255
-const MAX_CHANNEL = 0xffffffff
+/** Host-chosen channels stay below 2^31: ids with the high bit set are the agent's. */
+const MAX_CHANNEL = 0x7fffffff
 
 interface Pending<T> {
   resolve: (value: T) => void
@@ -65,8 +38,10 @@ interface Pending<T> {
 /**
  * Host side of the sprite-agent protocol over one socket (docs/agent-protocol.md).
  *
- * Events: `ready` (version), `drain`, `close` (err?: Error). When the socket ends, every live
- * process emits `exit` with code 255 and signal 9, then the client emits `close`.
+ * Events: `ready` (version), `drain`, `close` (err?: Error), `connection` (socket: Duplex,
+ * peer: {uid, gid, pid}) for each connection to the agent's api socket (destroyed at once when
+ * nobody listens). When the socket ends, every live process emits `exit` with code 255 and
+ * signal 9, every stream is destroyed, then the client emits `close`.
  * @example
  * const client = new AgentClient(child.stdio[3] as Duplex)
  * await client.ready()
@@ -84,6 +59,10 @@ export class AgentClient extends EventEmitter {
   #closed = false
   #nextChannel = 1
   #nextPing = 1
+  readonly #streams = new StreamMux(
+    (frame) => this.#write(frame),
+    (stream, peer) => this.#onAccepted(stream, peer),
+  )
 
   constructor(socket: Duplex, opts: AgentClientOptions = {}) {
     super()
@@ -94,7 +73,10 @@ export class AgentClient extends EventEmitter {
     socket.on('end', () => this.#teardown())
     socket.on('close', () => this.#teardown())
     socket.on('error', (err: Error) => this.#teardown(err))
-    socket.on('drain', () => this.emit('drain'))
+    socket.on('drain', () => {
+      this.#streams.onDrain()
+      this.emit('drain')
+    })
   }
 
   /** The agent's version, once READY arrived. */
@@ -147,6 +129,23 @@ export class AgentClient extends EventEmitter {
     })
   }
 
+  /**
+   * Opens a TCP connection from inside the sprite's network namespace to `host` (an IP address
+   * or `localhost`, which tries 127.0.0.1 then ::1) and `port`; resolves once connected.
+   * @throws AgentConnectError `agent_connect_failed` (CONN_FAILED: `errno`, `syscode` such as
+   *   `ECONNREFUSED`), AgentError `agent_closed`, RangeError for a bad port or host
+   */
+  connect(host: string, port: number): Promise<Duplex> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      return Promise.reject(new RangeError(`port ${port} is not in 1-65535`))
+    }
+    if (host.length === 0 || Buffer.byteLength(host) > 64) {
+      return Promise.reject(new RangeError(`host ${JSON.stringify(host)} is empty or too long`))
+    }
+    if (this.#closed) return Promise.reject(closedError())
+    return this.#streams.connect(this.#allocateChannel(), host, port)
+  }
+
   /** Round trip to the agent in milliseconds. @throws AgentError `agent_closed` */
   ping(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -173,13 +172,15 @@ export class AgentClient extends EventEmitter {
     for (;;) {
       const channel = this.#nextChannel
       this.#nextChannel = channel >= MAX_CHANNEL ? 1 : channel + 1
-      if (!this.#procs.has(channel) && !this.#starting.has(channel)) return channel
+      if (!this.#procs.has(channel) && !this.#starting.has(channel) && !this.#streams.has(channel))
+        return channel
     }
   }
 
   /** Writes a frame; only stdin data (`capped`) counts against maxPendingWriteBytes. */
   #write(frame: Buffer, capped = false): boolean {
-    if (this.#closed) return true
+    // After close() ended the socket, late frames (a RELEASE for a late EXIT) are dropped.
+    if (this.#closed || this.#socket.writableEnded) return true
     if (capped && this.#socket.writableLength + frame.length > this.#maxPending) {
       throw new AgentError(
         'agent_backpressure',
@@ -238,6 +239,7 @@ export class AgentClient extends EventEmitter {
         this.#log.warn({ agent: payload.toString('utf8') }, 'agent log')
         return
       default:
+        if (this.#streams.onFrame({ type, channel, payload })) return
         this.#log.debug({ type, channel }, 'ignoring unknown agent frame')
     }
   }
@@ -273,6 +275,11 @@ export class AgentClient extends EventEmitter {
     )
   }
 
+  #onAccepted(stream: AgentStream, peer: PeerCredentials): void {
+    if (this.listenerCount('connection') === 0) stream.destroy()
+    else this.emit('connection', stream, peer)
+  }
+
   #onPong(payload: Buffer): void {
     if (payload.length !== 4) return
     const id = payload.readUInt32BE(0)
@@ -294,10 +301,7 @@ export class AgentClient extends EventEmitter {
     this.#pings.clear()
     this.#procs.clear()
     for (const proc of procs) proc.deliverExit(LOST_CODE, LOST_SIGNAL)
+    this.#streams.teardown(closedError(err))
     this.emit('close', err)
   }
-}
-
-function closedError(cause?: Error): AgentError {
-  return new AgentError('agent_closed', 'the connection to the sprite agent is closed', { cause })
 }

@@ -9,6 +9,12 @@ export const FrameType = {
   SIGNAL: 0x05,
   RELEASE: 0x06,
   PING: 0x07,
+  TCP_CONNECT: 0x08,
+  DATA: 0x09,
+  EOF: 0x0a,
+  CLOSE: 0x0b,
+  PAUSE: 0x0c,
+  RESUME: 0x0d,
   READY: 0x80,
   STARTED: 0x81,
   STDOUT: 0x82,
@@ -16,6 +22,14 @@ export const FrameType = {
   EXIT: 0x84,
   SPAWN_FAILED: 0x85,
   PONG: 0x87,
+  CONN_ACCEPTED: 0x88,
+  CONN_OPENED: 0x89,
+  CONN_FAILED: 0x8a,
+  DATA_OUT: 0x8b,
+  EOF_OUT: 0x8c,
+  CLOSE_OUT: 0x8d,
+  PAUSE_OUT: 0x8e,
+  RESUME_OUT: 0x90,
   LOG: 0x8f,
 } as const
 export type FrameType = (typeof FrameType)[keyof typeof FrameType]
@@ -208,4 +222,32 @@ export function decodeExit(payload: Buffer): { code: number; signal: number | nu
 export function decodeSpawnFailed(payload: Buffer): { code: number; message: string } {
   if (payload.length < 1) throw new AgentProtocolError('empty SPAWN_FAILED payload')
   return { code: payload.readUInt8(0), message: payload.subarray(1).toString('utf8') }
+}
+
+/** TCP_CONNECT payload: `port u16 BE` then the host (IP literal or `localhost`). */
+export function encodeTCPConnect(host: string, port: number): Buffer {
+  const hostBytes = Buffer.from(host, 'utf8')
+  const b = Buffer.allocUnsafe(2 + hostBytes.length)
+  b.writeUInt16BE(port, 0)
+  hostBytes.copy(b, 2)
+  return b
+}
+
+/** Credentials of the process that connected to the agent's api socket (in-sprite ids). */
+export interface PeerCredentials {
+  uid: number
+  gid: number
+  pid: number
+}
+
+/** CONN_ACCEPTED payload: `uid u32 BE, gid u32 BE, pid u32 BE` (SO_PEERCRED). */
+export function decodeConnAccepted(payload: Buffer): PeerCredentials {
+  if (payload.length !== 12) {
+    throw new AgentProtocolError(`CONN_ACCEPTED payload of ${payload.length} bytes`)
+  }
+  return {
+    uid: payload.readUInt32BE(0),
+    gid: payload.readUInt32BE(4),
+    pid: payload.readUInt32BE(8),
+  }
 }

@@ -29,7 +29,8 @@ export async function cgroupPids(dir: string): Promise<number[]> {
 /**
  * Kills every process of the cgroup: through `cgroup.kill` where the kernel offers it (v2 and
  * the hybrid `unified` mount), else by SIGKILL to each pid, repeated until the group is empty
- * so that forks racing the kill are caught too. Gives up after `timeoutMs`.
+ * so that forks racing the kill are caught too. A frozen group (a warm sprite) is thawed after
+ * the signals so that its processes run into them. Gives up after `timeoutMs`.
  */
 export async function killCgroup(dirs: string[], timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
@@ -41,6 +42,7 @@ export async function killCgroup(dirs: string[], timeoutMs = 5000): Promise<bool
       if (pids.length > 0 && !(await writeCgroupKill(dir))) {
         for (const pid of pids) killQuietly(pid)
       }
+      if (pids.length > 0) await thawQuietly(dir)
     }
     if (alive === 0) return true
     if (Date.now() > deadline) return false
@@ -99,4 +101,10 @@ function killQuietly(pid: number): void {
   } catch {
     // already gone
   }
+}
+
+/** Thaws a cgroup through whichever freezer file it has (v1 `freezer.state`, v2 `cgroup.freeze`). */
+async function thawQuietly(dir: string): Promise<void> {
+  await writeFile(join(dir, 'freezer.state'), 'THAWED').catch(() => undefined)
+  await writeFile(join(dir, 'cgroup.freeze'), '0').catch(() => undefined)
 }

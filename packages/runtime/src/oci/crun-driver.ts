@@ -12,6 +12,7 @@ import { type RunCommand, runCommand } from '../host/run-command.ts'
 import type { CgroupLayout, RuntimeDriver, Sandbox, SandboxSpec } from '../runtime-driver.ts'
 import { type AgentPort, type CreateAgent, createAgentClient } from './agent-port.ts'
 import { containerCgroupDirs, killCgroup, removeCgroupDirs } from './container-cgroups.ts'
+import { createFreezer } from './freezer.ts'
 import { buildOCIConfig, containerCgroupPath, type OCIHostOptions } from './oci-config.ts'
 import { OCISandbox } from './oci-sandbox.ts'
 import { type RuntimeBinary, runArgs, runtimeCommand } from './runtime-command.ts'
@@ -110,7 +111,8 @@ async function startSandbox(ctx: DriverContext, spec: SandboxSpec): Promise<Sand
     const { pid } = started
     const version = await agent.ready(ctx.readyTimeoutMs)
     log.info({ pid, agentVersion: version }, 'sandbox started')
-    return new OCISandbox(id, pid, version, agent, destroy)
+    const freezer = createFreezer(ctx.layout, containerCgroupPath(id, ctx.cgroupParent))
+    return new OCISandbox(id, pid, version, agent, destroy, freezer)
   } catch (err) {
     void agent?.close()
     await destroy().catch((e: unknown) => log.warn({ err: e }, 'cleanup after failed start'))

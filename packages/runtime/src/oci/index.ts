@@ -8,6 +8,8 @@ export {
 } from './container-cgroups.ts'
 export type { CrunDriverOptions } from './crun-driver.ts'
 export { createCrunDriver } from './crun-driver.ts'
+export type { Freezer, FreezerOptions } from './freezer.ts'
+export { createFreezer } from './freezer.ts'
 export type { OCIHostOptions } from './oci-config.ts'
 export {
   AGENT_PATH_IN_SPRITE,

@@ -92,6 +92,7 @@ async function attach(
   const id = parseSessionID(rawID)
   const session = id === null ? undefined : exec.sessions(sprite.id).get(id)
   if (!session?.isRunning) throw errors.sessionNotFound(rawID)
+  await exec.wake(sprite)
   const ws = await api.acceptWebSocket(ctx, socket, head, ACCEPT)
   ws.pause()
   if (!session.isRunning) {
@@ -141,6 +142,7 @@ async function kill(api: ModuleAPI, exec: ExecService, ctx: RequestContext): Pro
   const body = await readBody(api, ctx)
   const req = parseKillRequest(ctx.query, body)
   const session = sessionForKill(exec.sessions(sprite.id), ctx.params.id ?? '')
+  await exec.wake(sprite)
   const stream = startNDJSON(ctx.res)
   try {
     for await (const event of killSession(session, req)) stream.write(event)

@@ -1,8 +1,10 @@
 import { SPRITE_GID, SPRITE_UID } from '@sprites/protocol'
 import type { Sandbox } from '@sprites/runtime'
 import type { SpriteRecord } from '@sprites/store'
+import type { ActivityReporter } from '../lifecycle/activity.ts'
 import { buildExecEnv, type ExecRequest } from './exec-request.ts'
 import { ExecSession } from './session.ts'
+import { trackSessionActivity } from './session-activity.ts'
 import { SessionRegistry } from './session-registry.ts'
 
 /** Group `sudo` in the base image: the exec user may use passwordless sudo (D39). */
@@ -20,6 +22,8 @@ export interface ExecServiceOptions {
   provider: SandboxProvider
   maxSessionsPerSprite?: number
   now?: () => number
+  /** Told about attached clients and output, which keep the sprite running. */
+  activity?: ActivityReporter
 }
 
 /** Starts processes in sprites and keeps their sessions (§3). */
@@ -28,11 +32,18 @@ export class ExecService {
   readonly #registries = new Map<string, SessionRegistry>()
   readonly #maxSessions: number | undefined
   readonly #now: (() => number) | undefined
+  readonly #activity: ActivityReporter | undefined
 
   constructor(o: ExecServiceOptions) {
     this.#provider = o.provider
     this.#maxSessions = o.maxSessionsPerSprite
     this.#now = o.now
+    this.#activity = o.activity
+  }
+
+  /** Wakes the sprite (attach, kill: a warm sprite's processes are frozen). */
+  async wake(sprite: SpriteRecord): Promise<void> {
+    await this.#provider.ensureRunning(sprite)
   }
 
   /** The session registry of a sprite (created on first use). */
@@ -50,6 +61,7 @@ export class ExecService {
     const registry = this.sessions(sprite.id)
     const sandbox = await this.#provider.ensureRunning(sprite)
     const env = buildExecEnv(sprite.environment, req.env, req.tty)
+    const program = await this.#resolveProgram(sprite, req.path, env)
     const id = registry.allocate()
     const process = await sandbox.spawn({
       argv: req.argv,
@@ -65,14 +77,14 @@ export class ExecService {
     const session = new ExecSession({
       id,
       process,
-      command: [req.path, ...req.argv.slice(1)].join(' '),
+      command: [program, ...req.argv.slice(1)].join(' '),
       workdir: req.dir,
       tty: req.tty ? { rows: req.rows, cols: req.cols } : null,
       maxRunAfterDisconnectMs: req.maxRunAfterDisconnectMs,
       now: this.#now,
     })
     registry.add(session)
-    void this.#resolveCommand(sprite, session, req, env)
+    if (this.#activity) trackSessionActivity(sprite.id, session, this.#activity)
     return session
   }
 
@@ -92,19 +104,13 @@ export class ExecService {
     this.#registries.delete(spriteID)
   }
 
-  async #resolveCommand(
-    sprite: SpriteRecord,
-    session: ExecSession,
-    req: ExecRequest,
-    env: string[],
-  ): Promise<void> {
-    if (req.path.includes('/') || !this.#provider.resolveProgram) return
+  /**
+   * The absolute path the sprite's PATH gives a program name, for session listings; resolved
+   * before the spawn, so no output can arrive while it is looked up. Unknown names stay as given.
+   */
+  async #resolveProgram(sprite: SpriteRecord, path: string, env: string[]): Promise<string> {
+    if (path.includes('/') || !this.#provider.resolveProgram) return path
     const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? ''
-    try {
-      const resolved = await this.#provider.resolveProgram(sprite, req.path, pathVar)
-      session.setCommand([resolved, ...req.argv.slice(1)].join(' '))
-    } catch {
-      // The unresolved name stays in the listing.
-    }
+    return this.#provider.resolveProgram(sprite, path, pathVar).catch(() => path)
   }
 }

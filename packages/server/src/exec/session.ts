@@ -16,7 +16,7 @@ export interface ExecClient {
 export interface SessionOptions {
   id: number
   process: SandboxProcess
-  command: string
+  readonly command: string
   workdir: string
   tty: { rows: number; cols: number } | null
   /** 0 = no limit. */
@@ -72,11 +72,6 @@ export class ExecSession extends EventEmitter {
     o.process.once('exit', (code: number) => this.#onExit(code))
   }
 
-  /** Replaces the listed command line (once the program path is resolved). */
-  setCommand(command: string): void {
-    this.command = command
-  }
-
   get isRunning(): boolean {
     return this.exitCode === null
   }
@@ -116,10 +111,12 @@ export class ExecSession extends EventEmitter {
     this.#clearDetachTimer()
     if (replay) for (const c of this.scrollback.chunks()) client.output(c.stream, c.data)
     this.#clients.add(client)
+    this.emit('clients', this.#clients.size)
   }
 
   detach(client: ExecClient): void {
     if (!this.#clients.delete(client)) return
+    this.emit('clients', this.#clients.size)
     if (this.#clients.size === 0 && this.isRunning && this.#mradMs > 0) {
       this.#detachTimer = setTimeout(() => this.#terminate(), this.#mradMs)
       this.#detachTimer.unref()
@@ -151,6 +148,7 @@ export class ExecSession extends EventEmitter {
   abort(reason: string): void {
     for (const c of this.#clients) c.abort(reason)
     this.#clients.clear()
+    this.emit('clients', 0)
     this.signal(SIGKILL)
   }
 

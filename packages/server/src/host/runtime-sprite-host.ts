@@ -6,6 +6,7 @@ import type { NetworkDriver, RuntimeDriver, Sandbox } from '@sprites/runtime'
 import type { VolumeDriver } from '@sprites/storage'
 import type { SpriteRecord, Store } from '@sprites/store'
 import type { SandboxProvider } from '../exec/exec-service.ts'
+import type { KillPointName } from './kill-point.ts'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -32,11 +33,17 @@ export interface RuntimeSpriteHostOptions {
   /** Called when a sprite's sandbox stops for any reason (sessions must end). */
   onStopped?: (spriteID: string, reason: string) => void
   now?: () => Date
+  /** Test hook: called at named points of create, delete, wake and hibernate (see kill-point.ts). */
+  killPoint?: (point: KillPointName) => void
 }
 
 interface Live {
   sandbox: Sandbox
   rootfs: string
+  /** `warm` once every process is frozen; a thaw makes it `running` again. */
+  phase: 'running' | 'warm'
+  /** A freeze in progress; wakes wait for it. */
+  freezing?: Promise<void>
 }
 
 /** Sandbox id (= container id) of a sprite: stable, short, unique. */
@@ -53,7 +60,8 @@ export function sandboxID(sprite: Pick<SpriteRecord, 'id'>): string {
  *
  * Events: `booted` (sprite: SpriteRecord, sandbox: Sandbox) once a sandbox is up, before the
  * wake that started it resolves; `stopped` (spriteID: string, reason: string) when a sandbox
- * has gone, for any reason.
+ * has gone, for any reason; `warm` (spriteID) once frozen; `thawed` (spriteID) after a warm
+ * wake; `status` (spriteID, status, at: Date) on every change of the reported status.
  */
 export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
   readonly #o: RuntimeSpriteHostOptions
@@ -63,6 +71,8 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
   readonly #destroyed = new Set<string>()
   /** Cleanups of sandboxes that died on their own; a wake waits for them. */
   readonly #reaping = new Map<string, Promise<void>>()
+  /** Status shown while a stop tears a sandbox down. */
+  readonly #stopping = new Map<string, SpriteStatus>()
   readonly #now: () => Date
 
   constructor(o: RuntimeSpriteHostOptions) {
@@ -73,47 +83,107 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
 
   async provision(sprite: SpriteRecord): Promise<void> {
     await this.#o.volumes.createDisk(sprite.id, sprite.config.storageGB * GiB)
+    this.#o.killPoint?.('create:after-disk')
   }
 
   async destroy(sprite: SpriteRecord): Promise<void> {
     this.#destroyed.add(sprite.id)
     await this.stop(sprite, 'sprite deleted')
+    this.#o.killPoint?.('delete:after-stop')
     await this.#o.network.teardown(sprite.slot)
     await this.#o.volumes.deleteDisk(sprite.id)
+    this.#o.killPoint?.('delete:after-disk')
   }
 
-  status(sprite: SpriteRecord): SpriteStatus {
-    return this.#live.has(sprite.id) ? 'running' : 'cold'
+  /**
+   * `running`, `warm` (frozen) or `cold` (no sandbox, disk detached); a sprite being stopped
+   * keeps its old status until everything is gone. Never wakes the sprite.
+   */
+  status(sprite: Pick<SpriteRecord, 'id'>): SpriteStatus {
+    return this.#live.get(sprite.id)?.phase ?? this.#stopping.get(sprite.id) ?? 'cold'
   }
 
-  /** The sprite's sandbox, started (and its disk attached) when needed. */
+  /** Ids of the sprites that have a sandbox (running or warm). */
+  liveSpriteIDs(): string[] {
+    return [...this.#live.keys()]
+  }
+
+  /**
+   * The sprite's running sandbox: a warm sprite is thawed, a cold one booted (its disk attached
+   * first). Concurrent calls coalesce into one wake.
+   * @throws SpritesError `sprite_unavailable` (retryable) when the wake fails; the sprite is cold.
+   */
   async ensureRunning(sprite: SpriteRecord): Promise<Sandbox> {
     if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
     const live = this.#live.get(sprite.id)
-    if (live) return live.sandbox
+    if (live?.phase === 'running' && !live.freezing) return live.sandbox
     let waking = this.#waking.get(sprite.id)
     if (!waking) {
       const reaping = this.#reaping.get(sprite.id) ?? Promise.resolve()
-      waking = reaping.then(() => this.#boot(sprite)).finally(() => this.#waking.delete(sprite.id))
+      const wake = live ? () => this.#thaw(sprite, live) : () => this.#boot(sprite)
+      waking = reaping.then(wake).finally(() => this.#waking.delete(sprite.id))
       this.#waking.set(sprite.id, waking)
     }
     return (await waking).sandbox
   }
 
-  /** Stops the sandbox and detaches the disk: the sprite is cold afterwards. */
+  /**
+   * Freezes every process of a running sprite (running → warm). Returns false, changing
+   * nothing, when the sprite is not running or a wake is under way. A failed freeze is undone.
+   */
+  async freeze(sprite: SpriteRecord): Promise<boolean> {
+    const live = this.#live.get(sprite.id)
+    if (live?.phase !== 'running' || live.freezing || this.#waking.has(sprite.id)) return false
+    const freezing = this.#freeze(sprite, live)
+    live.freezing = freezing.then(
+      () => undefined,
+      () => undefined,
+    )
+    try {
+      return await freezing
+    } finally {
+      live.freezing = undefined
+    }
+  }
+
+  /**
+   * Stops the sandbox and detaches the disk: the sprite is cold afterwards. A wake that comes
+   * meanwhile waits until the old sandbox is gone before it boots a new one.
+   */
   async stop(sprite: SpriteRecord, reason = 'sprite stopped'): Promise<void> {
     await this.#waking.get(sprite.id)?.catch(() => undefined)
     await this.#reaping.get(sprite.id)
+    await this.#live.get(sprite.id)?.freezing
     const live = this.#live.get(sprite.id)
     this.#live.delete(sprite.id)
     if (live) {
+      this.#stopping.set(sprite.id, live.phase)
       this.#o.onStopped?.(sprite.id, reason)
       this.emit('stopped', sprite.id, reason)
+    }
+    const teardown = this.#teardown(sprite, live).finally(() => {
+      if (live) this.#stopping.delete(sprite.id)
+    })
+    const reaping = teardown.catch(() => undefined)
+    this.#reaping.set(sprite.id, reaping)
+    try {
+      await teardown
+    } finally {
+      if (this.#reaping.get(sprite.id) === reaping) this.#reaping.delete(sprite.id)
+    }
+  }
+
+  async #teardown(sprite: SpriteRecord, live: Live | undefined): Promise<void> {
+    if (live) {
       await live.sandbox.stop()
+      this.#o.killPoint?.('cold:after-stop')
       await this.#o.network.teardown(sprite.slot)
     }
     await this.#o.volumes.detach(sprite.id)
-    if (live) await this.#o.store.updateSprite(sprite.id, { status: 'cold' }).catch(() => undefined)
+    if (!live) return
+    this.#stopping.delete(sprite.id)
+    this.#emitStatus(sprite.id, 'cold')
+    await this.#o.store.updateSprite(sprite.id, { status: 'cold' }).catch(() => undefined)
   }
 
   /** Stops every sandbox (graceful shutdown). */
@@ -148,6 +218,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
         uidBase: sprite.uidBase,
         uidCount: UID_COUNT,
       })
+      this.#o.killPoint?.('wake:after-attach')
       sandbox = await this.#o.runtime.start({
         id,
         hostname: sprite.name,
@@ -162,16 +233,19 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
       // The sandbox made its netns inside its own user namespace (so it can mount a sysfs of its
       // own); the veth and addresses are added to it now, before any exec runs.
       await this.#o.network.setup(sprite.slot, { pid: sandbox.pid })
+      this.#o.killPoint?.('wake:after-start')
       if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
-      const live = { sandbox, rootfs: disk.rootfs }
+      const live: Live = { sandbox, rootfs: disk.rootfs, phase: 'running' }
       this.#live.set(sprite.id, live)
       sandbox.once('exit', () => this.#onSandboxExit(sprite, live))
       this.emit('booted', sprite, sandbox)
       const now = this.#now()
+      this.#emitStatus(sprite.id, 'running', now)
       await this.#o.store.updateSprite(sprite.id, {
         status: 'running',
         lastStartedAt: now,
         lastRunningAt: now,
+        lastActiveAt: now,
       })
       log.info(
         { spriteID: sprite.id, ms: Math.round(performance.now() - started) },
@@ -184,12 +258,60 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
       await this.#o.network.teardown(sprite.slot).catch(() => undefined)
       await this.#o.volumes.detach(sprite.id).catch(() => undefined)
       if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
-      throw new SpritesError(
-        'sprite_unavailable',
-        `sprite ${sprite.name} could not be started: ${(err as Error).message}`,
-        { cause: err, details: { retry_after_seconds: 1 } },
-      )
+      throw unavailable(sprite, err)
     }
+  }
+
+  async #freeze(sprite: SpriteRecord, live: Live): Promise<boolean> {
+    const started = performance.now()
+    try {
+      await live.sandbox.freeze()
+    } catch (err) {
+      this.#o.log.warn({ spriteID: sprite.id, err }, 'freeze failed; the sprite keeps running')
+      await live.sandbox.thaw().catch(() => undefined)
+      return false
+    }
+    this.#o.killPoint?.('hibernate:after-freeze')
+    if (this.#live.get(sprite.id) !== live) return false
+    live.phase = 'warm'
+    const now = this.#now()
+    this.emit('warm', sprite.id)
+    this.#emitStatus(sprite.id, 'warm', now)
+    await this.#o.store
+      .updateSprite(sprite.id, { status: 'warm', lastWarmingAt: now })
+      .catch((err) => this.#o.log.warn({ err, spriteID: sprite.id }, 'status not saved'))
+    const ms = Math.round(performance.now() - started)
+    this.#o.log.info({ spriteID: sprite.id, ms }, 'sprite warm')
+    return true
+  }
+
+  /** warm → running: thaws the frozen processes; a failed thaw takes the sprite cold. */
+  async #thaw(sprite: SpriteRecord, live: Live): Promise<Live> {
+    await live.freezing
+    if (this.#live.get(sprite.id) !== live) return this.#boot(sprite)
+    if (live.phase === 'running') return live
+    const started = performance.now()
+    try {
+      await live.sandbox.thaw()
+    } catch (err) {
+      this.#o.log.error({ spriteID: sprite.id, err }, 'thaw failed; stopping the sprite')
+      await this.stop(sprite, 'sprite stopped').catch(() => undefined)
+      throw unavailable(sprite, err)
+    }
+    live.phase = 'running'
+    const now = this.#now()
+    this.emit('thawed', sprite.id)
+    this.#emitStatus(sprite.id, 'running', now)
+    await this.#o.store
+      .updateSprite(sprite.id, { status: 'running', lastRunningAt: now, lastActiveAt: now })
+      .catch((err) => this.#o.log.warn({ err, spriteID: sprite.id }, 'status not saved'))
+    const ms = Math.round(performance.now() - started)
+    this.#o.log.info({ spriteID: sprite.id, ms }, 'sprite thawed')
+    return live
+  }
+
+  #emitStatus(spriteID: string, status: SpriteStatus, at = this.#now()): void {
+    this.emit('status', spriteID, status, at)
   }
 
   #onSandboxExit(sprite: SpriteRecord, live: Live): void {
@@ -198,6 +320,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
     this.#o.log.warn({ spriteID: sprite.id }, 'sprite sandbox exited unexpectedly')
     this.#o.onStopped?.(sprite.id, 'sprite stopped')
     this.emit('stopped', sprite.id, 'sprite stopped')
+    this.#emitStatus(sprite.id, 'cold')
     const reap = async () => {
       await live.sandbox.stop().catch((err) => this.#o.log.warn({ err }, 'sandbox cleanup failed'))
       await this.#o.network.teardown(sprite.slot).catch(() => undefined)
@@ -207,6 +330,14 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
     const reaping = reap().finally(() => this.#reaping.delete(sprite.id))
     this.#reaping.set(sprite.id, reaping)
   }
+}
+
+function unavailable(sprite: SpriteRecord, err: unknown): SpritesError {
+  return new SpritesError(
+    'sprite_unavailable',
+    `sprite ${sprite.name} could not be started: ${(err as Error).message}`,
+    { cause: err, details: { retry_after_seconds: 1 } },
+  )
 }
 
 async function isExecutable(path: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { SPRITE_VERSION_HEADER, SpritesError } from '@sprites/protocol'
+import { isSpritesError, SPRITE_VERSION_HEADER, SpritesError } from '@sprites/protocol'
 import type { Store } from '@sprites/store'
 import { authenticate } from '../auth.ts'
 import type { Logger } from '../logger.ts'
@@ -21,6 +21,11 @@ export interface DispatchDeps {
   store: Pick<Store, 'resolveToken'>
   spriteVersion: string
   log: Logger
+  /**
+   * Told about every authenticated request; the release it returns runs when the response
+   * closes (lifecycle activity: in-flight requests keep their sprite running).
+   */
+  onRequest?: (method: string, path: string, orgID: string) => (() => void) | undefined
 }
 
 function baseContext(req: IncomingMessage, log: Logger) {
@@ -60,8 +65,14 @@ export function createRequestHandler(d: DispatchDeps) {
       }
       const ctx: PublicContext = { ...base, res, params: m.params }
       if (!m.value.auth) return await m.value.handler(ctx)
-      await m.value.handler({ ...ctx, ...(await authenticate(req, d.store)) })
+      const auth = await authenticate(req, d.store)
+      const release = d.onRequest?.(req.method ?? 'GET', base.url.pathname, auth.org.id)
+      if (release) res.once('close', release)
+      await m.value.handler({ ...ctx, ...auth })
     } catch (err) {
+      const retryAfter = isSpritesError(err) ? err.details?.retry_after_seconds : undefined
+      if (typeof retryAfter === 'number' && !res.headersSent)
+        res.setHeader('Retry-After', String(retryAfter))
       sendError(res, err, base.log)
     }
   }

@@ -15,6 +15,11 @@ export interface SpriteStatusEvent {
 export interface SpriteHost {
   /** Allocates storage and the pristine checkpoint `v0`; starts nothing. */
   provision(sprite: SpriteRecord): Promise<void>
+  /**
+   * X1: creates `target`'s disk from checkpoint `checkpointID` of `source` (without one: its live
+   * state) instead of `provision`. @throws checkpoint_not_found
+   */
+  fork?(source: SpriteRecord, checkpointID: string | undefined, target: SpriteRecord): Promise<void>
   /** Removes everything the sprite owns (processes, disks, checkpoints, network). Idempotent. */
   destroy(sprite: SpriteRecord): Promise<void>
   /** The live status; never wakes the sprite. */

@@ -9,6 +9,14 @@ export interface CreateInput {
   urlSettings: URLSettings
   labels: string[]
   runtime: 'default' | 'dev'
+  /** X1: fork from a checkpoint of another sprite (without `checkpoint`: its live state). */
+  from?: ForkSource
+}
+
+/** Where a forked sprite comes from (X1). */
+export interface ForkSource {
+  sprite: string
+  checkpoint?: string
 }
 
 /** A validated M5 body. */
@@ -37,7 +45,9 @@ export function parseCreateInput(body: unknown, defaults: SpriteConfig): CreateI
   if (runtime !== 'default' && runtime !== 'dev') {
     throw errors.invalid('runtime must be "default" or "dev"')
   }
+  const from = parseFrom(b.from)
   return {
+    ...(from ? { from } : {}),
     name: b.name,
     config: parseConfig(b.config, defaults),
     environment: parseEnvironment(b.environment),
@@ -122,4 +132,19 @@ function parseLabels(raw: unknown): string[] {
     throw errors.invalid('labels must be an array of strings')
   }
   return [...raw]
+}
+
+function parseFrom(raw: unknown): ForkSource | undefined {
+  if (raw === undefined || raw === null) return undefined
+  if (!isObj(raw)) throw errors.invalid('from must be an object {"sprite":…,"checkpoint"?:…}')
+  if (typeof raw.sprite !== 'string' || raw.sprite === '') {
+    throw errors.invalid('from.sprite must be the name of the sprite to fork')
+  }
+  const checkpoint = raw.checkpoint
+  if (checkpoint === undefined || checkpoint === null || checkpoint === '') {
+    return { sprite: raw.sprite }
+  }
+  if (typeof checkpoint !== 'string')
+    throw errors.invalid('from.checkpoint must be a string like "v3"')
+  return { sprite: raw.sprite, checkpoint }
 }

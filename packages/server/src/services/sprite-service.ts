@@ -46,23 +46,29 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
   }
 
   /**
-   * M1: validates, inserts as `creating`, provisions, marks `ready`. A failed provision removes
-   * the row and asks the host to destroy whatever it made.
+   * M1: validates, inserts as `creating`, provisions (or, with `from`, forks the source's disk:
+   * X1), marks `ready`. A failed provision removes the row and asks the host to destroy whatever
+   * it made. A fork takes the source's config unless the body has one.
    * @throws SpritesError invalid_argument, sprite_already_exists
    */
   async function create(org: OrgRecord, body: unknown): Promise<SpriteRecord> {
-    const input = parseCreateInput(body, defaults())
+    const { from, ...input } = parseCreateInput(body, defaults())
+    const source = from ? await get(org, from.sprite) : undefined
+    const hasConfig = (body as { config?: unknown }).config != null
     const sprite = await store.insertSprite({
       id: `sprite-${crypto.randomUUID()}`,
       orgID: org.id,
       status: 'cold',
       opState: 'creating',
-      version: host.imageVersion?.() ?? 'unknown',
+      version: source?.version ?? host.imageVersion?.() ?? 'unknown',
       ...input,
+      ...(source && !hasConfig ? { config: { ...source.config } } : {}),
     })
     const slog = log.child({ spriteID: sprite.id, name: sprite.name, operation: 'create' })
     try {
-      await host.provision(sprite)
+      if (!source) await host.provision(sprite)
+      else if (host.fork) await host.fork(source, from?.checkpoint, sprite)
+      else throw errors.invalid('this server cannot fork sprites')
     } catch (err) {
       slog.error({ err }, 'provision failed; rolling back')
       await rollback(sprite, slog)

@@ -18,6 +18,7 @@ import {
   newToken,
   newTokenID,
 } from '../tokens.ts'
+import { memoryCheckpoints } from './memory-checkpoints.ts'
 
 export interface MemoryStoreOptions {
   /** Time source for created/updated stamps. @default () => new Date() */
@@ -39,10 +40,17 @@ const copy = <T>(v: T): T => structuredClone(v)
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const now = options.now ?? (() => new Date())
   const s: MemoryState = { orgs: new Map(), tokens: new Map(), sprites: new Map() }
+  const { forget, ...checkpoints } = memoryCheckpoints(now)
+  const sprites = spriteMethods(s, now)
   return {
     ...orgMethods(s, now),
     ...tokenMethods(s, now),
-    ...spriteMethods(s, now),
+    ...sprites,
+    ...checkpoints,
+    async deleteSprite(id: string) {
+      await sprites.deleteSprite(id)
+      forget(id)
+    },
     async close() {},
   }
 }

@@ -47,6 +47,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'checkpoints',
+    sql: `
+      CREATE TABLE checkpoints (
+        sprite_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        is_auto INTEGER NOT NULL,
+        comment TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        source_id TEXT,
+        history TEXT NOT NULL,
+        PRIMARY KEY (sprite_id, id)
+      );
+      CREATE TABLE checkpoint_state (
+        sprite_id TEXT PRIMARY KEY,
+        next_v INTEGER NOT NULL,
+        next_auto INTEGER NOT NULL,
+        current_id TEXT,
+        restored_id TEXT
+      );
+    `,
+  },
 ]
 
 /** The narrow part of better-sqlite3 that migrations need. */

@@ -14,6 +14,7 @@ import {
   type TokenRow,
   tokenFromRow,
 } from './rows.ts'
+import { deleteSpriteCheckpoints, sqliteCheckpoints } from './sqlite-checkpoints.ts'
 
 export interface SQLiteStoreOptions {
   /** Time source for created/updated stamps. @default () => new Date() */
@@ -44,6 +45,7 @@ export function openSQLiteStore(path: string, options: SQLiteStoreOptions = {}):
     ...orgMethods(db, now),
     ...tokenMethods(db, now),
     ...spriteMethods(db, now),
+    ...sqliteCheckpoints(db, now),
     async close() {
       if (db.open) db.close()
     },
@@ -176,6 +178,7 @@ function spriteMethods(db: DB, now: () => Date) {
     },
     async deleteSprite(id: string) {
       db.prepare('DELETE FROM sprites WHERE id = ?').run(id)
+      deleteSpriteCheckpoints(db, id)
     },
   }
 }

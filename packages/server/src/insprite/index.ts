@@ -1,0 +1,8 @@
+export {
+  createInSpriteAPI,
+  type InSpriteAPI,
+  type InSpriteAPIOptions,
+  type InSpriteContext,
+  type InSpriteHandler,
+  type InSpritePeer,
+} from './insprite-api.ts'

@@ -1,0 +1,250 @@
+import { EventEmitter } from 'node:events'
+import { SpritesError } from '@sprites/protocol'
+import type { Sandbox } from '@sprites/runtime'
+import type { Logger } from '../logger.ts'
+import { LogFile } from './log-file.ts'
+import { runRoot } from './root-command.ts'
+import {
+  checkConflicts,
+  type ServiceDefinition,
+  type StoredService,
+  startOrder,
+} from './service-definition.ts'
+import { serviceFiles } from './service-files.ts'
+import { type LogLine, logPath, parseLogLine } from './service-log.ts'
+import { ServiceRunner } from './service-runner.ts'
+import type { TimedServiceEvent } from './service-state.ts'
+
+export interface SpriteServicesOptions {
+  sandbox: Sandbox
+  spriteEnv: Readonly<Record<string, string>>
+  log: Logger
+  now?: () => number
+}
+
+interface Entry {
+  stored: StoredService
+  runner: ServiceRunner
+  logFile: LogFile
+}
+
+/** How many lines of an existing log file are read back into memory at boot. */
+const SEED_LINES = 1000
+
+/**
+ * The services of one running sprite: loaded from its disk at boot and started in `needs`
+ * order (except the sticky-stopped ones); changes are written back to the disk first.
+ *
+ * Events: `event` (name: string, event: TimedServiceEvent) for every service.
+ */
+export class SpriteServices extends EventEmitter {
+  readonly #o: SpriteServicesOptions
+  readonly #entries = new Map<string, Entry>()
+  /** Serializes changes to the set of definitions. */
+  #lock: Promise<unknown> = Promise.resolve()
+  #disposed = false
+  readonly ready: Promise<void>
+
+  constructor(o: SpriteServicesOptions) {
+    super()
+    this.setMaxListeners(0)
+    this.#o = o
+    this.ready = this.#boot()
+  }
+
+  async #boot(): Promise<void> {
+    const stored = await serviceFiles.load(this.#o.sandbox, (line) =>
+      this.#o.log.warn({ line }, 'ignoring a damaged service definition'),
+    )
+    for (const s of stored) this.#add(s)
+    await this.#seedLogs()
+    const toStart = stored.filter((s) => !s.stopped).map((s) => s.name)
+    void this.startAll(toStart).catch((err) =>
+      this.#o.log.error({ err }, 'services failed to start at boot'),
+    )
+  }
+
+  /** Starts services in dependency order, each after its `needs` are running. */
+  async startAll(names: string[]): Promise<void> {
+    for (const name of startOrder(this.definitions(), names)) {
+      if (this.#disposed) return
+      await this.#entries.get(name)?.runner.start()
+    }
+  }
+
+  definitions(): Map<string, ServiceDefinition> {
+    return new Map([...this.#entries].map(([k, e]) => [k, e.runner.def]))
+  }
+
+  get(name: string): ServiceRunner | undefined {
+    return this.#entries.get(name)?.runner
+  }
+
+  list(): ServiceRunner[] {
+    return [...this.#entries.values()]
+      .map((e) => e.runner)
+      .sort((a, b) => cmp(a.def.name, b.def.name))
+  }
+
+  /** The service that owns `http_port`, if any. */
+  httpService(): ServiceRunner | undefined {
+    return this.list().find((r) => r.def.httpPort !== null)
+  }
+
+  /**
+   * The sprite-URL target port: the `http_port` service's (started with its `needs` when not
+   * running, even after an explicit stop, D43), else null.
+   */
+  async ensureHTTPService(): Promise<number | null> {
+    const r = this.httpService()
+    if (!r || r.def.httpPort === null) return null
+    if (r.state.status !== 'running' && r.state.status !== 'starting') {
+      await this.#startWithNeeds(r.def.name)
+    }
+    return r.def.httpPort
+  }
+
+  /**
+   * Creates or replaces a definition (409 on conflicts), stores it, and (re)starts the service.
+   * Returns the runner once the new process was spawned.
+   */
+  put(def: ServiceDefinition, stopTimeoutMs: number): Promise<ServiceRunner> {
+    return this.#locked(async () => {
+      const others = this.definitions()
+      others.delete(def.name)
+      checkConflicts(def, others)
+      const stored = { ...def, stopped: false }
+      await serviceFiles.save(this.#o.sandbox, stored)
+      let entry = this.#entries.get(def.name)
+      if (entry) {
+        await entry.runner.stop(stopTimeoutMs)
+        entry.runner.def = def
+        entry.stored = stored
+      } else {
+        entry = this.#add(stored)
+      }
+      await this.#startWithNeeds(def.name)
+      return entry.runner
+    })
+  }
+
+  /** Stops and removes a service (409 while another one needs it); its log stays. */
+  remove(name: string, stopTimeoutMs: number): Promise<void> {
+    return this.#locked(async () => {
+      const entry = this.#must(name)
+      const dependant = this.list().find((r) => r.def.needs.includes(name))
+      if (dependant)
+        throw new SpritesError('conflict', `service ${dependant.def.name} needs ${name}`)
+      await entry.runner.stop(stopTimeoutMs)
+      await serviceFiles.remove(this.#o.sandbox, name)
+      entry.logFile.close()
+      this.#entries.delete(name)
+    })
+  }
+
+  /** Explicit start: clears the sticky stop and starts stopped `needs` first. */
+  async start(name: string): Promise<void> {
+    this.#must(name)
+    await this.#setStopped(name, false)
+    await this.#startWithNeeds(name)
+  }
+
+  /** Explicit stop: sticky across boots (D43). */
+  async stop(name: string, timeoutMs: number): Promise<number | null> {
+    const entry = this.#must(name)
+    await this.#setStopped(name, true)
+    return entry.runner.stop(timeoutMs)
+  }
+
+  /** The sprite stopped: every process is gone; nothing is written. */
+  dispose(): void {
+    this.#disposed = true
+    for (const e of this.#entries.values()) {
+      e.runner.dispose()
+      e.logFile.close()
+    }
+  }
+
+  async #startWithNeeds(name: string): Promise<void> {
+    const defs = this.definitions()
+    const wanted = new Set<string>()
+    const collect = (n: string) => {
+      if (wanted.has(n) || !defs.has(n)) return
+      wanted.add(n)
+      for (const need of defs.get(n)?.needs ?? []) collect(need)
+    }
+    collect(name)
+    await this.startAll([...wanted])
+  }
+
+  async #setStopped(name: string, stopped: boolean): Promise<void> {
+    await this.#locked(async () => {
+      const entry = this.#must(name)
+      if (entry.stored.stopped === stopped) return
+      const next = { ...entry.stored, stopped }
+      await serviceFiles.save(this.#o.sandbox, next)
+      entry.stored = next
+    })
+  }
+
+  #add(stored: StoredService): Entry {
+    const logFile = new LogFile({
+      sandbox: this.#o.sandbox,
+      path: logPath(stored.name),
+      log: this.#o.log,
+    })
+    const runner = new ServiceRunner(stored, {
+      sandbox: this.#o.sandbox,
+      spriteEnv: this.#o.spriteEnv,
+      logFile,
+      log: this.#o.log,
+      now: this.#o.now,
+    })
+    runner.on('event', (ev: TimedServiceEvent) => this.emit('event', stored.name, ev))
+    const entry = { stored, runner, logFile }
+    this.#entries.set(stored.name, entry)
+    return entry
+  }
+
+  /** Reads the tail of each existing log file back into memory (logs survive a cold boot). */
+  async #seedLogs(): Promise<void> {
+    const names = [...this.#entries.keys()]
+    if (names.length === 0) return
+    const script = `for f in "$@"; do echo "==> $f"; tail -n ${SEED_LINES} "$f" 2>/dev/null; done; true`
+    const r = await runRoot(this.#o.sandbox, script, ['sh', ...names.map(logPath)])
+    let runner: ServiceRunner | undefined
+    const seeded = new Map<ServiceRunner, LogLine[]>()
+    for (const l of r.stdout.split('\n')) {
+      if (l.startsWith('==> ')) {
+        const name = l
+          .slice(4)
+          .replace(/^.*\//, '')
+          .replace(/\.log$/, '')
+        runner = this.#entries.get(name)?.runner
+        continue
+      }
+      const line = parseLogLine(l)
+      if (!runner || !line) continue
+      const list = seeded.get(runner) ?? []
+      list.push(line)
+      seeded.set(runner, list)
+    }
+    for (const [r2, lines] of seeded) r2.logs.prepend(lines)
+  }
+
+  #must(name: string): Entry {
+    const e = this.#entries.get(name)
+    if (!e) throw new SpritesError('service_not_found', `service not found: ${name}`)
+    return e
+  }
+
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn)
+    this.#lock = run.catch(() => undefined)
+    return run
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

@@ -1,0 +1,73 @@
+import type { Sandbox } from '@sprites/runtime'
+import type { SpriteRecord } from '@sprites/store'
+import type { Logger } from '../logger.ts'
+import { SpriteServices } from './sprite-services.ts'
+
+/** What the supervisor needs from the runtime host (RuntimeSpriteHost satisfies it). */
+export interface SupervisorHost {
+  ensureRunning(sprite: SpriteRecord): Promise<Sandbox>
+  on(event: 'booted', fn: (sprite: SpriteRecord, sandbox: Sandbox) => void): unknown
+  on(event: 'stopped', fn: (spriteID: string, reason: string) => void): unknown
+}
+
+export interface SupervisorOptions {
+  host: SupervisorHost
+  log: Logger
+  now?: () => number
+}
+
+/**
+ * The service supervisor of every sprite. It lives on the host side and runs each service
+ * through the sprite's agent: services start when a sprite boots (cold wake, restore) and are
+ * forgotten when it stops; a warm (frozen) sprite keeps its processes, so nothing restarts.
+ */
+export class Supervisor {
+  readonly #o: SupervisorOptions
+  readonly #sprites = new Map<string, { sandbox: Sandbox; services: SpriteServices }>()
+
+  constructor(o: SupervisorOptions) {
+    this.#o = o
+    o.host.on('booted', (sprite, sandbox) => this.#onBooted(sprite, sandbox))
+    o.host.on('stopped', (spriteID) => this.#onStopped(spriteID))
+  }
+
+  /** The services of a sprite, waking it first; resolves once its definitions are loaded. */
+  async forSprite(sprite: SpriteRecord): Promise<SpriteServices> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const sandbox = await this.#o.host.ensureRunning(sprite)
+      let entry = this.#sprites.get(sprite.id)
+      if (!entry || entry.sandbox !== sandbox) {
+        // A host that booted the sandbox before this supervisor subscribed.
+        this.#onBooted(sprite, sandbox)
+        entry = this.#sprites.get(sprite.id)
+      }
+      if (!entry) continue
+      await entry.services.ready
+      if (this.#sprites.get(sprite.id) === entry) return entry.services
+    }
+    throw new Error(`sprite ${sprite.name} keeps stopping while its services load`)
+  }
+
+  /** The services of a running sprite without waking it (undefined when not running). */
+  peek(spriteID: string): SpriteServices | undefined {
+    return this.#sprites.get(spriteID)?.services
+  }
+
+  #onBooted(sprite: SpriteRecord, sandbox: Sandbox): void {
+    this.#sprites.get(sprite.id)?.services.dispose()
+    const log = this.#o.log.child({ spriteID: sprite.id, component: 'supervisor' })
+    const services = new SpriteServices({
+      sandbox,
+      spriteEnv: sprite.environment,
+      log,
+      now: this.#o.now,
+    })
+    services.ready.catch((err) => log.error({ err }, 'could not load service definitions'))
+    this.#sprites.set(sprite.id, { sandbox, services })
+  }
+
+  #onStopped(spriteID: string): void {
+    this.#sprites.get(spriteID)?.services.dispose()
+    this.#sprites.delete(spriteID)
+  }
+}
