@@ -18,7 +18,7 @@ const skip =
 const ID = process.pid
 const ROUTER = `sprt-${ID}`
 const UPSTREAM = `spup-${ID}`
-const PREFIX = `spt${ID}-`
+const PREFIX = `tn${ID}-`
 /** The test's stand-in for the internet: a netns behind the router's `up0`. */
 const UPSTREAM_ADDR = '10.250.0.2'
 
