@@ -1,7 +1,8 @@
 // bench/url.ts: the sprite URL next to the same request sent straight to the sprite's address.
 // Usage (root, repo root): node --conditions=@sprites/source --import tsx bench/url.ts [-n 200]
 // Uses the e2e harness instance BENCH_INSTANCE (default `svc`). Prints medians side by side:
-//   - latency of one GET (new connection each, as the proxy opens one per request): URL vs direct
+//   - latency of one GET (the client opens a new connection each time; behind the URL, spritesd
+//     reuses keep-alive connections into the sprite): URL vs direct
 //   - requests per second with 8 concurrent clients: URL vs direct
 //   - first byte of a URL request to a cold sprite whose http_port service must start
 // The direct client runs inside the router netns (where the sprite's address is routed), the
@@ -154,7 +155,9 @@ async function main(): Promise<void> {
     const a = summarize(viaURL.lat)
     const b = summarize(direct.lat)
     const c = summarize(cold)
-    console.log(`\nsprite URL vs direct (${N} sequential GETs each, new connection per request)`)
+    console.log(
+      `\nsprite URL vs direct (${N} sequential GETs each, new client connection per request)`,
+    )
     console.log(
       `  GET p50   URL ${fmt(a.p50)}   direct ${fmt(b.p50)}   added ${fmt(a.p50 - b.p50)} (target ≤ 1 ms)`,
     )

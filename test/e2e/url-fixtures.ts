@@ -4,12 +4,16 @@ import { createHash, randomBytes } from 'node:crypto'
 import { type IncomingHttpHeaders, request } from 'node:http'
 import type { Duplex } from 'node:stream'
 
-/** Python 3 stdlib only; listens on argv[1]. */
+/** Python 3 stdlib only; listens on argv[1]; HTTP/1.1 with keep-alive (SSE closes its connection)
+ * and TCP_NODELAY (headers and body are separate writes; Nagle would hold the body ~40 ms on a
+ * kept-alive connection). */
 export const PY_SERVER = String.raw`
 import base64, hashlib, json, struct, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class H(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    disable_nagle_algorithm = True
     def log_message(self, *a): pass
     def do_POST(self):
         n = int(self.headers.get('content-length', '0'))
@@ -31,6 +35,7 @@ class H(BaseHTTPRequestHandler):
     def sse(self):
         self.send_response(200)
         self.send_header('content-type', 'text/event-stream')
+        self.send_header('connection', 'close')
         self.end_headers()
         for i in range(5):
             self.wfile.write(b'data: %d\n\n' % i)

@@ -1,5 +1,6 @@
 import type { ExecSession } from '@sprites/sdk'
 import type { Context } from './context.ts'
+import { PortForwarder } from './port-forward.ts'
 
 /** Ctrl+\ detaches from a TTY session (D15). */
 const DETACH_BYTE = 0x1c
@@ -11,6 +12,8 @@ export interface RunSessionOptions {
   pipeStdin: boolean
   /** Sprite name, for the re-attach hint. */
   sprite: string
+  /** Forward ports that open in the session to local ports (`port_opened`). */
+  forwardPorts?: boolean
 }
 
 /**
@@ -26,6 +29,12 @@ export async function runSession(
   s.on('stdout', (b) => stdout.write(b))
   s.on('stderr', (b) => stderr.write(b))
   const terminal = createTerminal(ctx, s)
+  const forwarder = o.forwardPorts
+    ? new PortForwarder(ctx.client(), o.sprite, (line) =>
+        stderr.write(`${line}${terminal.isRaw ? '\r\n' : '\n'}`),
+      )
+    : null
+  if (forwarder) s.on('message', (msg) => forwarder.handle(msg))
   let detach!: () => void
   const detached = new Promise<number>((resolve) => {
     detach = () => resolve(0)
@@ -52,6 +61,7 @@ export async function runSession(
     stdin.removeListener('end', onEnd)
     stdin.pause()
     terminal.leave()
+    forwarder?.closeAll()
   }
 }
 

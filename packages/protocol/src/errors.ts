@@ -23,6 +23,7 @@ export const ErrorCode = {
   BAD_GATEWAY: 'bad_gateway',
   SPRITE_UNAVAILABLE: 'sprite_unavailable',
   HOST_NOT_READY: 'host_not_ready',
+  INSUFFICIENT_STORAGE: 'insufficient_storage',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
@@ -48,6 +49,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   bad_gateway: 502,
   sprite_unavailable: 503,
   host_not_ready: 503,
+  insufficient_storage: 507,
 }
 
 /** Codes whose failure is transient: callers may retry with backoff. */

@@ -14,6 +14,14 @@ export interface URLSettingsWire {
   private_access?: 'admins' | 'org_users'
 }
 
+/** X3: the hibernation timings in force for a sprite (its own, else the server's), in seconds. */
+export interface SpriteLifecycleWire {
+  /** Idle time before running → warm. */
+  warm_after_s: number
+  /** Time warm before warm → cold, counted from the moment the sprite went warm. */
+  cold_after_s: number
+}
+
 /** SpriteInfo (§2.1). */
 export interface SpriteInfoWire {
   id: string
@@ -35,6 +43,8 @@ export interface SpriteInfoWire {
   version: string
   environment_version: string
   primary_region: string
+  /** X3 (ours). */
+  lifecycle: SpriteLifecycleWire
 }
 
 export interface OrgCountersWire {
@@ -63,12 +73,16 @@ export interface CreateSpriteRequest {
   labels?: string[]
   wait_for_capacity?: boolean
   runtime?: 'default' | 'dev'
+  /** X3 (ours): per-sprite timings; a missing field takes the server's setting. */
+  lifecycle?: Partial<SpriteLifecycleWire>
 }
 
 export interface UpdateSpriteRequest {
   url_settings?: URLSettingsWire
   labels?: string[]
   clear_labels?: boolean
+  /** X3 (ours): null (whole or per field) goes back to the server's setting. */
+  lifecycle?: { warm_after_s?: number | null; cold_after_s?: number | null } | null
 }
 
 /** First text frame of every exec/attach socket (§3.6). */
@@ -98,6 +112,22 @@ export interface ResizeMessage {
 export interface SignalMessage {
   type: 'signal'
   signal: string
+}
+
+/** A TCP listener appearing or going away (§3.6 in exec sessions, §9.2 on `ports/watch`). */
+export interface PortEventMessage {
+  type: 'port_opened' | 'port_closed'
+  port: number
+  /** The listening IP (`127.0.0.1`, `0.0.0.0`, `::`): what `/proxy` dials (D8). */
+  address: string
+  /** Pid inside the sprite of the listening process; 0 when unknown. */
+  pid: number
+}
+
+/** First message of `ports/watch` (§9.2): the listeners open right now. */
+export interface PortListMessage {
+  type: 'port_list'
+  ports: PortEventMessage[]
 }
 
 /** §3.10 entry. */

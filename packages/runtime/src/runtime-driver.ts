@@ -19,6 +19,12 @@ export interface SandboxSpec {
   netnsPath?: string
   /** Read-only host directory mounted at `/.sprite/bin` (agent, sprite-env, shims). */
   spriteBinDir: string
+  /**
+   * Host directory that is a shared mount, bound read-only (with what is mounted below it) at
+   * `/.sprite/checkpoints` with slave propagation: mounts added or removed below it on the host
+   * later appear and disappear inside. None leaves `/.sprite/checkpoints` out.
+   */
+  checkpointsDir?: string
 }
 
 /** One process to start inside a sandbox. */

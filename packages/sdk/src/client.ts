@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import { assertSpriteName, SpritesError } from '@sprites/protocol'
 import { checkpointCalls } from './checkpoints.ts'
 import {
@@ -15,6 +16,9 @@ import { apiURL, type Query, request, requestJSON } from './http.ts'
 import { readHTTPExec } from './http-exec.ts'
 import { readNDJSON } from './ndjson.ts'
 import { type ResolvedOptions, resolveOptions, type SpritesClientOptions } from './options.ts'
+import { PortProxy, type PortProxyOptions } from './port-proxy.ts'
+import { PortWatch } from './port-watch.ts'
+import { openProxyConnection } from './proxy-connection.ts'
 import type {
   Checkpoint,
   CheckpointEvent,
@@ -189,6 +193,32 @@ export class SpritesClient {
   /** Restores a checkpoint (C4): sessions end and the sprite restarts on the restored disk. */
   restoreCheckpoint(name: string, id: string): AsyncGenerator<CheckpointEvent> {
     return checkpointCalls.restore(this.#o, name, id)
+  }
+
+  /**
+   * Follows the sprite's TCP listeners (§9.2); resolves once the initial list arrived. Does not
+   * wake the sprite.
+   */
+  watchPorts(name: string): Promise<PortWatch> {
+    return PortWatch.open(this.#o, name)
+  }
+
+  /**
+   * One TCP connection to `host:port` inside the sprite (§9.1), as a Duplex; wakes the sprite.
+   * @throws SpritesError `bad_gateway` when nothing accepts the connection
+   */
+  openProxy(name: string, host: string, port: number): Promise<Duplex> {
+    return openProxyConnection(this.#o, name, host, port)
+  }
+
+  /**
+   * Listens on a local port and forwards every connection to a port in the sprite (§9.1).
+   * @throws the local listen error (e.g. `EADDRINUSE`)
+   * @example const p = await client.proxyPort('web', { localPort: 0, remotePort: 8080 }); p.localPort
+   */
+  proxyPort(name: string, opts: PortProxyOptions): Promise<PortProxy> {
+    const host = opts.remoteHost ?? 'localhost'
+    return PortProxy.listen(() => this.openProxy(name, host, opts.remotePort), opts)
   }
 
   #connect(httpURL: string, tty: boolean): ExecSession {

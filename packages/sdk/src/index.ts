@@ -16,4 +16,11 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './options.ts'
+export {
+  PortProxy,
+  type PortProxyEvents,
+  type PortProxyOptions,
+  type ProxyDial,
+} from './port-proxy.ts'
+export { PortWatch, type PortWatchEvents } from './port-watch.ts'
 export type * from './types.ts'

@@ -158,3 +158,12 @@ export interface ExecResult {
   stderr: Buffer
   exitCode: number
 }
+
+/** A TCP listener in a sprite (`port_opened` / `port_closed`, §3.6 and §9.2). */
+export interface PortEvent {
+  port: number
+  /** The listening IP (`127.0.0.1`, `0.0.0.0`, `::`): what a proxy dials (D8). */
+  address: string
+  /** Pid inside the sprite of the listening process; 0 when unknown. */
+  pid: number
+}

@@ -34,6 +34,9 @@ export interface RawConfig {
   lifecycleTickMs?: number
   poolSizeGB?: number
   testKillPoint?: string
+  tlsCert?: string
+  tlsKey?: string
+  tlsListen?: { host: string; port: number }
 }
 
 type Parsed = unknown | { problem: string }
@@ -294,5 +297,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SPRITES_TEST_KILL_POINT',
     file: ['testKillPoint'],
     parse: oneOf(KILL_POINTS),
+  },
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    env: 'SPRITES_TLS_CERT',
+    file: ['tls', 'cert'],
+    parse: str(...ABS),
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    env: 'SPRITES_TLS_KEY',
+    file: ['tls', 'key'],
+    parse: str(...ABS),
+  },
+  {
+    key: 'tlsListen',
+    flag: 'tls-listen',
+    env: 'SPRITES_TLS_LISTEN',
+    file: ['tls', 'listen'],
+    parse: parseListen,
   },
 ]

@@ -87,11 +87,23 @@ export interface ServerConfig {
   readonly poolSizeGB: number
   /** `--test-kill-point`, `SPRITES_TEST_KILL_POINT`: tests only; spritesd SIGKILLs itself there. */
   readonly testKillPoint: string | null
+  /**
+   * HTTPS (docs/configuration.md): `--tls-cert`, `SPRITES_TLS_CERT` and `--tls-key`,
+   * `SPRITES_TLS_KEY` (PEM files, both or neither); `--tls-listen HOST:PORT`, `SPRITES_TLS_LISTEN`:
+   * a second listener serving the same API and sprite URLs over TLS (@default <listen host>:7443).
+   * With TLS, sprite URLs are https (on the TLS port for *.localhost). null without a certificate.
+   */
+  readonly tls: {
+    readonly certFile: string
+    readonly keyFile: string
+    readonly listen: { readonly host: string; readonly port: number }
+  } | null
   /** `--config`, `SPRITES_CONFIG`: the JSON file that was read, if any. */
   readonly configFile: string | null
 }
 
 export const DEFAULT_PORT = 7470
+export const DEFAULT_TLS_PORT = 7443
 
 /**
  * Resolves the server config from flags > `SPRITES_*` environment > JSON config file > defaults.
@@ -110,7 +122,7 @@ export function loadConfig(
   const raw: RawConfig = {}
   for (const spec of OPTIONS) resolveOption(spec, { flags, env, file }, raw, problems)
   const config = buildConfig(raw, env, configFile)
-  validate(config, problems)
+  validate(config, raw, problems)
   if (problems.length > 0) {
     throw new SpritesError(
       'invalid_argument',
@@ -194,6 +206,15 @@ function buildConfig(
   const baseDomain = (raw.baseDomain ?? 'sprites.localhost').toLowerCase()
   const local = baseDomain === 'localhost' || baseDomain.endsWith('.localhost')
   const user = invokingUser(env)
+  const tls =
+    raw.tlsCert && raw.tlsKey
+      ? {
+          certFile: raw.tlsCert,
+          keyFile: raw.tlsKey,
+          listen: raw.tlsListen ?? { host: listen.host, port: DEFAULT_TLS_PORT },
+        }
+      : null
+  const urlPort = tls ? tls.listen.port : listen.port
   return {
     listen,
     dataDir,
@@ -206,8 +227,8 @@ function buildConfig(
       '',
     ),
     spriteURL: {
-      scheme: raw.spriteURLScheme ?? (local ? 'http' : 'https'),
-      port: raw.spriteURLPort ?? (local && listen.port !== 0 ? listen.port : null),
+      scheme: raw.spriteURLScheme ?? (local && !tls ? 'http' : 'https'),
+      port: raw.spriteURLPort ?? (local && urlPort !== 0 ? urlPort : null),
     },
     spriteVersionHeader: raw.spriteVersionHeader ?? DEFAULT_SPRITE_VERSION,
     region: raw.region ?? 'local',
@@ -238,6 +259,7 @@ function buildConfig(
     },
     poolSizeGB: raw.poolSizeGB ?? 200,
     testKillPoint: raw.testKillPoint ?? null,
+    tls,
     configFile,
   } satisfies ServerConfig
 }
@@ -268,7 +290,10 @@ function passwdHome(user: string): string | null {
   return line?.split(':')[5] || null
 }
 
-function validate(c: ServerConfig, problems: string[]): void {
+function validate(c: ServerConfig, raw: RawConfig, problems: string[]): void {
+  if (Boolean(raw.tlsCert) !== Boolean(raw.tlsKey)) {
+    problems.push('TLS needs both --tls-cert and --tls-key (SPRITES_TLS_CERT, SPRITES_TLS_KEY)')
+  }
   for (const [name, path] of Object.entries({
     dataDir: c.dataDir,
     runDir: c.runDir,

@@ -13,10 +13,11 @@ import {
   type SandboxPeer,
 } from '@sprites/runtime'
 import { createReflinkVolumeDriver } from '@sprites/storage'
-import { openSQLiteStore } from '@sprites/store'
+import { openSQLiteStore, type SpriteRecord } from '@sprites/store'
 import { pino } from 'pino'
 import { createSpritesServer } from './app.ts'
 import { bootstrap } from './bootstrap.ts'
+import { createCheckpointBrowser } from './checkpoints/checkpoint-browse.ts'
 import { installInSpriteCheckpointRoutes } from './checkpoints/checkpoint-insprite.ts'
 import { checkpointsModule } from './checkpoints/checkpoint-routes.ts'
 import { createCheckpointService } from './checkpoints/checkpoint-service.ts'
@@ -26,14 +27,17 @@ import { ExecService } from './exec/exec-service.ts'
 import { formatChecks, runDoctor } from './host/doctor.ts'
 import { killPointHook } from './host/kill-point.ts'
 import { reconcile } from './host/reconcile.ts'
-import { RuntimeSpriteHost } from './host/runtime-sprite-host.ts'
+import { RuntimeSpriteHost, UID_COUNT } from './host/runtime-sprite-host.ts'
 import { prepareSpriteBin } from './host/sprite-bin.ts'
+import { startTLSListener, type TLSListener } from './http/tls-listener.ts'
 import { createInSpriteAPI } from './insprite/index.ts'
 import { ActivityTracker } from './lifecycle/activity.ts'
 import { LifecycleManager } from './lifecycle/lifecycle-manager.ts'
 import { requestActivity } from './lifecycle/request-activity.ts'
+import { createPortEvents } from './ports/ports-module.ts'
 import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
+import { lifecycleTimings } from './services/sprite-lifecycle.ts'
 import { installInSpriteServiceRoutes, serviceModule } from './supervisor/service-routes.ts'
 import { Supervisor } from './supervisor/supervisor.ts'
 import { installTaskRoutes } from './tasks/task-routes.ts'
@@ -112,6 +116,15 @@ async function serve(config: ServerConfig): Promise<number> {
   const store = openSQLiteStore(config.dbPath)
   let exec: ExecService | undefined
   const activity = new ActivityTracker()
+  // Read-only views of the newest checkpoints at /.sprite/checkpoints (leftovers unmounted first).
+  const browser = createCheckpointBrowser({
+    runDir: config.runDir,
+    dataDir: config.dataDir,
+    uidCount: UID_COUNT,
+    recent: (s, n) => checkpoints.recent(s, n),
+    log,
+  })
+  await browser.close()
   const host = new RuntimeSpriteHost({
     store,
     volumes,
@@ -122,8 +135,15 @@ async function serve(config: ServerConfig): Promise<number> {
     log,
     onStopped: (spriteID, reason) => exec?.abortAll(spriteID, reason),
     killPoint: killPointHook(config.testKillPoint),
+    checkpointsDir: (s, sandboxID) => browser.prepare(s, sandboxID),
   })
+  host.on('booted', (sprite: SpriteRecord) => void browser.changed(sprite))
+  host.on('stopped', (spriteID: string) => void browser.release(spriteID))
   exec = new ExecService({ provider: host, activity })
+  // Session timers stand still while a sprite is frozen.
+  host.on('warm', (spriteID: string) => exec?.pauseTimers(spriteID))
+  host.on('thawed', (spriteID: string) => exec?.resumeTimers(spriteID))
+  const ports = createPortEvents({ host })
   // The in-sprite API on every sandbox's /.sprite/api.sock; modules add routes with insprite.route.
   const insprite = createInSpriteAPI({ log, store, config })
   host.on('booted', (sprite: { id: string }, sandbox: Sandbox) => {
@@ -141,12 +161,14 @@ async function serve(config: ServerConfig): Promise<number> {
     activity,
     settings: config.lifecycle,
     log,
+    timingsOf: lifecycleTimings,
   })
   const execService = exec
   const checkpoints = createCheckpointService({
     store,
     volumes,
     log,
+    onChanged: (s) => void browser.changed(s),
     host: {
       stop: (s, reason) => host.stop(s, reason),
       status: (s) => host.status(s),
@@ -187,6 +209,7 @@ async function serve(config: ServerConfig): Promise<number> {
     },
   })
   const supervisor = new Supervisor({ host, log })
+  let tls: TLSListener | undefined
   installInSpriteServiceRoutes(insprite, supervisor)
   installInSpriteCheckpointRoutes(insprite, checkpoints, log)
   const server = createSpritesServer({
@@ -195,20 +218,24 @@ async function serve(config: ServerConfig): Promise<number> {
     host: spriteHost,
     log,
     modules: [
-      execModule(execService),
+      execModule(execService, ports.follow),
+      ports.module,
       checkpointsModule(checkpoints),
       serviceModule(supervisor),
       proxyModule({ host, supervisor, hold: (id) => activity.hold(id) }),
       (api) => api.onClose(() => lifecycle.close()),
-      (api) => api.onClose(() => host.stopAll()),
+      (api) => api.onClose(() => host.stopAll().then(() => browser.close())),
       (api) => api.onClose(() => insprite.close()),
+      (api) => api.onClose(() => tls?.close()),
     ],
     onRequest: requestActivity(store, activity),
   })
   await bootstrap({ store, config, log })
   await server.start()
+  // With a certificate, the same handlers also answer over TLS on their own port.
+  tls = config.tls ? await startTLSListener(server.httpServer, config.tls) : undefined
   lifecycle.start()
-  log.info({ url: server.url(), image: image.version }, 'spritesd listening')
+  log.info({ url: server.url(), tls: tls?.url(), image: image.version }, 'spritesd listening')
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down')

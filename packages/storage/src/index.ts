@@ -54,6 +54,14 @@ export {
 } from './names.ts'
 export { type PoolOptions, preparePool, supportsReflink } from './pool.ts'
 export {
+  assertPoolHeadroom,
+  DEFAULT_MIN_FREE_BYTES,
+  freeBytes,
+  isNoSpace,
+  mapNoSpace,
+  poolFullError,
+} from './pool-space.ts'
+export {
   createReflinkVolumeDriver,
   type ReflinkVolumeDriver,
   type ReflinkVolumeDriverOptions,

@@ -13,7 +13,7 @@ import {
   restoreCheckpoint,
   takeCheckpoint,
 } from './checkpoint.ts'
-import { assertCheckpointID } from './checkpoint-files.ts'
+import { assertCheckpointID, checkpointPath } from './checkpoint-files.ts'
 import type { ExecFn } from './exec.ts'
 import { defaultExec } from './exec.ts'
 import { withFileLock } from './file-lock.ts'
@@ -24,6 +24,7 @@ import { noopLogger } from './logger.ts'
 import type { Layout } from './names.ts'
 import { assertDiskID, diskPath, imagePath, layoutOf } from './names.ts'
 import { preparePool } from './pool.ts'
+import { assertPoolHeadroom, DEFAULT_MIN_FREE_BYTES, mapNoSpace } from './pool-space.ts'
 import type { BaseImage, ProgressFn, VolumeDriver } from './volume-driver.ts'
 
 const GIB = 1024 ** 3
@@ -38,6 +39,11 @@ export interface ReflinkVolumeDriverOptions {
   poolSizeBytes?: number
   /** Size of the golden image, the smallest disk a sprite can have. @default 10 GiB */
   defaultDiskBytes?: number
+  /**
+   * Free pool space that creating a disk, a fork or a checkpoint must leave; below it they fail
+   * with `insufficient_storage` (507). @default 256 MiB
+   */
+  minFreeBytes?: number
   /** @default a logger that drops everything */
   log?: Logger
   /** Runs external programs. @default `defaultExec` (child_process.spawn, no shell) */
@@ -56,6 +62,7 @@ interface Ctx {
   cacheDir: string
   poolSizeBytes: number
   defaultDiskBytes: number
+  minFreeBytes: number
   log: Logger
   exec: ExecFn
   recipe: BaseRecipe
@@ -76,13 +83,21 @@ function resolveOptions(opts: ReflinkVolumeDriverOptions): Ctx {
     cacheDir: opts.cacheDir ?? '/var/cache/sprites',
     poolSizeBytes: opts.poolSizeBytes ?? 200 * GIB,
     defaultDiskBytes: opts.defaultDiskBytes ?? 10 * GIB,
+    minFreeBytes: opts.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
     log: (opts.log ?? noopLogger).child({ component: 'reflink-volume-driver' }),
     exec: opts.exec ?? defaultExec,
     recipe: opts.recipe ?? DEFAULT_RECIPE,
   }
   assertPositiveInt('poolSizeBytes', ctx.poolSizeBytes)
   assertPositiveInt('defaultDiskBytes', ctx.defaultDiskBytes)
+  if (!Number.isSafeInteger(ctx.minFreeBytes) || ctx.minFreeBytes < 0) {
+    throw new SpritesError('invalid_argument', 'minFreeBytes must be an integer ≥ 0')
+  }
   return ctx
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await fileSize(path)) !== undefined
 }
 
 async function fileSize(path: string): Promise<number | undefined> {
@@ -167,6 +182,18 @@ async function assertDiskExists(ctx: Ctx, id: string): Promise<void> {
   }
 }
 
+/**
+ * Runs a step that allocates pool space: refused with `insufficient_storage` when the pool is
+ * below `minFreeBytes` (`headroom`), and an ENOSPC or EDQUOT while it runs becomes the same error.
+ */
+function spaceGuard(ctx: Ctx) {
+  const { pool } = ctx.layout
+  return async <T>(headroom: boolean, fn: () => Promise<T>): Promise<T> => {
+    if (headroom) await assertPoolHeadroom(pool, ctx.minFreeBytes)
+    return mapNoSpace(pool, ctx.minFreeBytes, fn)
+  }
+}
+
 async function timed<T>(log: Logger, op: string, id: string, fn: () => Promise<T>): Promise<T> {
   const startedAt = performance.now()
   const result = await fn()
@@ -189,6 +216,7 @@ export function createReflinkVolumeDriver(opts: ReflinkVolumeDriverOptions): Ref
   let building: Promise<BaseImage> | undefined
   const init = () => preparePool({ ...deps, poolSizeBytes: ctx.poolSizeBytes })
   const methods = checkpointMethods(ctx, queue)
+  const guard = spaceGuard(ctx)
   return {
     layout: ctx.layout,
     init,
@@ -203,10 +231,12 @@ export function createReflinkVolumeDriver(opts: ReflinkVolumeDriverOptions): Ref
       assertDiskID(id)
       assertPositiveInt('sizeBytes', sizeBytes)
       await queue(id, () =>
-        timed(ctx.log, 'createDisk', id, async () => {
-          await cloneDisk(ctx, id, sizeBytes)
-          await takeCheckpoint(deps, id, 'v0')
-        }),
+        timed(ctx.log, 'createDisk', id, async () =>
+          guard(!(await exists(diskPath(ctx.layout, id))), async () => {
+            await cloneDisk(ctx, id, sizeBytes)
+            await takeCheckpoint(deps, id, 'v0')
+          }),
+        ),
       )
     },
     async hasDisk(id) {
@@ -264,17 +294,24 @@ function checkpointMethods(
   queue: ReturnType<typeof createKeyedQueue>,
 ): CheckpointMethods {
   const deps = { layout: ctx.layout, exec: ctx.exec, log: ctx.log }
+  const guard = spaceGuard(ctx)
   return {
     async checkpoint(id: string, ckptID: string) {
       assertIDs(id, ckptID)
       await queue(id, () =>
-        timed(ctx.log, 'checkpoint', id, () => takeCheckpoint(deps, id, ckptID)),
+        timed(ctx.log, 'checkpoint', id, async () =>
+          guard(!(await exists(checkpointPath(ctx.layout, id, ckptID))), () =>
+            takeCheckpoint(deps, id, ckptID),
+          ),
+        ),
       )
     },
     async restore(id: string, ckptID: string) {
       assertIDs(id, ckptID)
       await queue(id, () =>
-        timed(ctx.log, 'restore', id, () => restoreCheckpoint(deps, id, ckptID)),
+        timed(ctx.log, 'restore', id, () =>
+          guard(false, () => restoreCheckpoint(deps, id, ckptID)),
+        ),
       )
     },
     async deleteCheckpoint(id: string, ckptID: string) {
@@ -294,10 +331,12 @@ function checkpointMethods(
       assertDiskID(newID)
       if (ckptID !== null) assertCheckpointID(ckptID)
       await queue(newID, () =>
-        timed(ctx.log, 'forkDisk', newID, async () => {
-          await queue(srcID, () => forkDiskFiles(deps, srcID, ckptID, newID))
-          await takeCheckpoint(deps, newID, 'v0')
-        }),
+        timed(ctx.log, 'forkDisk', newID, () =>
+          guard(true, async () => {
+            await queue(srcID, () => forkDiskFiles(deps, srcID, ckptID, newID))
+            await takeCheckpoint(deps, newID, 'v0')
+          }),
+        ),
       )
     },
   }

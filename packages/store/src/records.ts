@@ -7,6 +7,7 @@ const USER_VISIBLE: readonly (keyof SpritePatch)[] = [
   'environment',
   'urlSettings',
   'labels',
+  'lifecycle',
   'version',
 ]
 

@@ -28,6 +28,15 @@ export interface URLSettings {
   privateAccess?: 'admins' | 'org_users'
 }
 
+/**
+ * Per-sprite hibernation timings (X3), in seconds; a field left out takes the server's setting.
+ * `coldAfterS` counts from the moment the sprite went warm.
+ */
+export interface SpriteLifecycle {
+  warmAfterS?: number
+  coldAfterS?: number
+}
+
 /** Where a sprite is in a multi-step operation; anything but `ready` is finished or rolled back at start-up. */
 export type SpriteOpState = 'creating' | 'ready' | 'deleting'
 
@@ -43,6 +52,8 @@ export interface SpriteRecord {
   urlSettings: URLSettings
   labels: string[]
   runtime: string
+  /** X3 overrides of the server's hibernation timings; absent = the server's settings. */
+  lifecycle?: SpriteLifecycle
   /** Small integer unique among live sprites; names the netns, veth and address block. */
   readonly slot: number
   /** First host uid of the 65536 that the sprite's user namespace maps. */
@@ -76,6 +87,7 @@ export type SpritePatch = Partial<
     | 'environment'
     | 'urlSettings'
     | 'labels'
+    | 'lifecycle'
     | 'version'
     | 'lastRunningAt'
     | 'lastWarmingAt'

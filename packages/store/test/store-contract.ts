@@ -111,6 +111,34 @@ function spriteTests(target: StoreTarget): void {
       assert.equal(await s.getSprite(org.id, 'nope'), null)
     }))
 
+  test('stores per-sprite lifecycle timings (X3): absent, partial, replaced', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const plain = await s.insertSprite(newSprite(org.id, 'plain'))
+      assert.equal('lifecycle' in plain, false)
+      assert.deepEqual(await s.getSprite(org.id, 'plain'), plain)
+      const own = await s.insertSprite(
+        newSprite(org.id, 'own', { lifecycle: { warmAfterS: 1, coldAfterS: 60 } }),
+      )
+      assert.deepEqual((await s.getSpriteByID(own.id))?.lifecycle, {
+        warmAfterS: 1,
+        coldAfterS: 60,
+      })
+      await new Promise((r) => setTimeout(r, 5))
+      const changed = await s.updateSprite(own.id, { lifecycle: { coldAfterS: 5 } })
+      assert.deepEqual(changed.lifecycle, { coldAfterS: 5 })
+      assert.ok(changed.updatedAt.getTime() > own.updatedAt.getTime(), 'a visible change')
+      assert.deepEqual(await s.getSprite(org.id, 'own'), changed)
+      const cleared = await s.updateSprite(own.id, { lifecycle: {} })
+      assert.deepEqual((await s.getSpriteByID(own.id))?.lifecycle, {})
+      assert.deepEqual(cleared.lifecycle, {})
+      const listed = await s.listSprites(org.id, { limit: 10 })
+      assert.deepEqual(
+        listed.map((x) => x.lifecycle),
+        [{}, undefined],
+      )
+    }))
+
   test('rejects a duplicate name in one org, allows it in another', () =>
     withStore(target, async (s) => {
       const o1 = await s.createOrg('o1')

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { createMemoryStore, openSQLiteStore } from '../src/index.ts'
-import { storeContract } from './store-contract.ts'
+import Database from 'better-sqlite3'
+import { createMemoryStore, MIGRATIONS, openSQLiteStore } from '../src/index.ts'
+import { newSprite, storeContract } from './store-contract.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sprites-store-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -19,6 +21,36 @@ storeContract('memory', { open: async () => createMemoryStore() })
 storeContract('sqlite', {
   open: async () => openSQLiteStore(freshPath()),
   reopen: async () => openSQLiteStore(lastPath),
+})
+
+test('sqlite: migration 3 keeps sprites made before it, without lifecycle timings', async () => {
+  const path = freshPath()
+  const db = new Database(path)
+  db.exec(`CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+  for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+    db.exec(m.sql)
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 0)
+  }
+  db.prepare("INSERT INTO orgs VALUES ('abcde', 'old', 0)").run()
+  db.prepare(
+    `INSERT INTO sprites VALUES ('sprite-old', 'abcde', 'old', 'cold', 'ready',
+      '{"ramMB":1,"cpus":1,"region":"r","storageGB":1}', '{}', '{"auth":"sprite"}', '[]',
+      'default', 1, 1065536, 'v1', 0, 0, NULL, NULL, NULL, NULL)`,
+  ).run()
+  db.close()
+  const store = openSQLiteStore(path)
+  try {
+    const old = await store.getSpriteByID('sprite-old')
+    assert.equal(old?.name, 'old')
+    assert.equal(old?.lifecycle, undefined)
+    const made = await store.insertSprite(
+      newSprite('abcde', 'new', { lifecycle: { warmAfterS: 2 } }),
+    )
+    assert.deepEqual((await store.getSpriteByID(made.id))?.lifecycle, { warmAfterS: 2 })
+  } finally {
+    await store.close()
+  }
 })
 
 const pgURL = process.env.SPRITES_TEST_PG_URL

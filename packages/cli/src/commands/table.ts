@@ -19,6 +19,7 @@ import { destroy } from './sprite/destroy.ts'
 import { exec } from './sprite/exec.ts'
 import { info } from './sprite/info.ts'
 import { listCommand } from './sprite/list.ts'
+import { proxy } from './sprite/proxy.ts'
 import { url } from './sprite/url.ts'
 import { use } from './sprite/use.ts'
 
@@ -31,6 +32,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   url,
   exec,
   console: consoleCommand,
+  proxy,
   destroy,
   'sessions list': sessionsList,
   'sessions attach': sessionsAttach,

@@ -15,6 +15,7 @@ export {
   AGENT_PATH_IN_SPRITE,
   ALLOWED_DEVICES,
   buildOCIConfig,
+  CHECKPOINTS_PATH_IN_SPRITE,
   containerCgroupPath,
   MASKED_PATHS,
   READONLY_PATHS,

@@ -186,6 +186,18 @@ describe('buildOCIConfig options', () => {
     assert.deepEqual(config.linux.seccomp.architectures, ['SCMP_ARCH_AARCH64'])
   })
 
+  test('binds the checkpoints directory read-only with slave propagation only when given', () => {
+    const without = buildOCIConfig(SPEC, { layout: 'hybrid' })
+    assert.equal(without.linux.rootfsPropagation, undefined)
+    assert.ok(!without.mounts.some((m) => m.destination === '/.sprite/checkpoints'))
+    const config = buildOCIConfig({ ...SPEC, checkpointsDir: '/run/s/ckpt/sp-1' }, { layout: 'v1' })
+    const ckpt = config.mounts.find((m) => m.destination === '/.sprite/checkpoints')
+    assert.equal(ckpt?.source, '/run/s/ckpt/sp-1')
+    for (const opt of ['rbind', 'ro', 'nosuid', 'nodev', 'rslave'])
+      assert.ok(ckpt?.options.includes(opt))
+    assert.equal(config.linux.rootfsPropagation, 'rslave')
+  })
+
   test('is pure', () => {
     assert.deepEqual(buildOCIConfig(SPEC, { layout: 'v2' }), buildOCIConfig(SPEC, { layout: 'v2' }))
   })

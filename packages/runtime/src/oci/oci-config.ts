@@ -25,6 +25,9 @@ export interface OCIHostOptions {
 /** The sprite's init: the in-sprite agent, from the read-only `/.sprite/bin`. */
 export const AGENT_PATH_IN_SPRITE = '/.sprite/bin/sprite-agent'
 
+/** Where the host's read-only checkpoint views appear inside a sprite. */
+export const CHECKPOINTS_PATH_IN_SPRITE = '/.sprite/checkpoints'
+
 export const SPRITE_PATH_ENV =
   'PATH=/.sprite/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -135,6 +138,9 @@ export function buildOCIConfig(spec: SandboxSpec, host: OCIHostOptions): OCIConf
       seccomp: buildSeccompProfile(host.arch),
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
+      // crun makes every mount private before binding; slave keeps the checkpoints bind a
+      // receiver of the host's later mounts (nothing ever propagates back to the host).
+      ...(spec.checkpointsDir ? { rootfsPropagation: 'rslave' } : {}),
     },
   }
 }
@@ -185,6 +191,14 @@ function buildMounts(spec: SandboxSpec, host: OCIHostOptions): OCIMount[] {
     bind(spec.spriteBinDir, '/.sprite/bin'),
     tmpfs('/.sprite/tmp', ['nosuid', 'nodev', 'mode=1777', 'size=16m']),
   ]
+  if (spec.checkpointsDir) {
+    mounts.push({
+      destination: CHECKPOINTS_PATH_IN_SPRITE,
+      type: 'bind',
+      source: spec.checkpointsDir,
+      options: ['rbind', 'ro', 'nosuid', 'nodev', 'rslave'],
+    })
+  }
   if (host.resolvConfPath) mounts.push(bind(host.resolvConfPath, '/etc/resolv.conf'))
   if (host.etcDir) {
     mounts.push(bind(`${host.etcDir}/hosts`, '/etc/hosts'))

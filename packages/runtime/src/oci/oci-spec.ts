@@ -86,4 +86,6 @@ export interface OCILinux {
   seccomp: OCISeccomp
   maskedPaths: string[]
   readonlyPaths: string[]
+  /** Propagation of the container's mounts (`rslave`, `rprivate`, ...); crun's default is `rprivate`. */
+  rootfsPropagation?: string
 }

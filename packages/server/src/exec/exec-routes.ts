@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import { CAPABILITIES_HEADER, errors, SpritesError } from '@sprites/protocol'
+import { CAPABILITIES_HEADER, errors, type PortEventMessage, SpritesError } from '@sprites/protocol'
 import type { WebSocket } from 'ws'
 import { readJSON } from '../http/body.ts'
 import type { RequestContext, UpgradeContext } from '../http/context.ts'
@@ -16,17 +16,27 @@ import { WsExecClient } from './ws-exec-client.ts'
 const ACCEPT = { headers: { [CAPABILITIES_HEADER]: 'signal' } }
 const EXEC = '/v1/sprites/:name/exec'
 
-/** Exec, attach, sessions and kill (§3). */
-export function execModule(exec: ExecService): ServerModule {
+/**
+ * Sends `port_opened` / `port_closed` for the listeners of the session led by in-sprite pid
+ * `leader` until the returned function is called (§3.6).
+ */
+export type FollowSessionPorts = (
+  spriteID: string,
+  leader: number,
+  send: (msg: PortEventMessage) => void,
+) => () => void
+
+/** Exec, attach, sessions and kill (§3); port events on exec sockets when `ports` is given. */
+export function execModule(exec: ExecService, ports?: FollowSessionPorts): ServerModule {
   return (api) => {
     api.upgrade(EXEC, (ctx, socket, head) => {
       const id = ctx.query.get('id') ?? ctx.query.get('session_id')
       return id === null
-        ? startExec(api, exec, ctx, socket, head)
-        : attach(api, exec, ctx, socket, head, id)
+        ? startExec(api, exec, ctx, socket, head, ports)
+        : attach(api, exec, ctx, socket, head, id, ports)
     })
     api.upgrade(`${EXEC}/:id`, (ctx, socket, head) =>
-      attach(api, exec, ctx, socket, head, ctx.params.id ?? ''),
+      attach(api, exec, ctx, socket, head, ctx.params.id ?? '', ports),
     )
     api.route('HEAD', EXEC, async (ctx) => {
       await api.sprites.get(ctx.org, ctx.params.name ?? '')
@@ -59,6 +69,7 @@ async function startExec(
   ctx: UpgradeContext,
   socket: Duplex,
   head: Buffer,
+  ports?: FollowSessionPorts,
 ): Promise<void> {
   const req = parseExecRequest(ctx.query)
   const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
@@ -78,6 +89,7 @@ async function startExec(
     clearInterval(keepalive)
   }
   bindSocket(ws, session, true, req)
+  if (ports) followPorts(ws, session, sprite.id, ports)
 }
 
 async function attach(
@@ -87,6 +99,7 @@ async function attach(
   socket: Duplex,
   head: Buffer,
   rawID: string,
+  ports?: FollowSessionPorts,
 ): Promise<void> {
   const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
   const id = parseSessionID(rawID)
@@ -101,6 +114,22 @@ async function attach(
     return
   }
   bindSocket(ws, session, false)
+  if (ports) followPorts(ws, session, sprite.id, ports)
+}
+
+/** Port events of the session's processes on this socket until it closes or the session ends. */
+function followPorts(
+  ws: WebSocket,
+  session: ExecSession,
+  spriteID: string,
+  ports: FollowSessionPorts,
+): void {
+  if (!session.isRunning) return
+  const stop = ports(spriteID, session.process.pid, (msg) => {
+    if (ws.readyState === ws.OPEN && session.isRunning) ws.send(JSON.stringify(msg))
+  })
+  ws.once('close', stop)
+  session.once('exit', stop)
 }
 
 /** session_info first, then (for attach) the scrollback, then live output (§3.8, D21). */

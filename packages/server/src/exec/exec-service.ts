@@ -88,6 +88,19 @@ export class ExecService {
     return session
   }
 
+  /**
+   * Stops the sessions' `max_run_after_disconnect` timers of a sprite that went warm (host event
+   * `warm`): a frozen process cannot use its time. {@link resumeTimers} on `thawed`.
+   */
+  pauseTimers(spriteID: string): void {
+    this.sessions(spriteID).pauseTimers()
+  }
+
+  /** Continues the timers stopped by {@link pauseTimers}. */
+  resumeTimers(spriteID: string): void {
+    this.#registries.get(spriteID)?.resumeTimers()
+  }
+
   /** Ends every session of a sprite without an exit (it is stopping or being deleted). */
   abortAll(spriteID: string, reason: string): void {
     this.#registries.get(spriteID)?.abortAll(reason)

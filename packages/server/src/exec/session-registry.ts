@@ -18,6 +18,8 @@ export class SessionRegistry {
   #live = new Map<number, ExecSession>()
   #ended = new Map<number, Ended>()
   #next = 1
+  /** The sprite is warm: session timers stand still. */
+  #paused = false
   #now: () => number
 
   constructor(opts: { maxSessions?: number; now?: () => number } = {}) {
@@ -44,6 +46,7 @@ export class SessionRegistry {
   }
 
   add(session: ExecSession): void {
+    if (this.#paused) session.pauseTimers()
     this.#live.set(session.id, session)
     session.once('exit', (code: number) => {
       this.#live.delete(session.id)
@@ -66,8 +69,21 @@ export class SessionRegistry {
     return [...this.#live.values()].sort((a, b) => a.created.getTime() - b.created.getTime())
   }
 
-  /** Aborts every live session (sprite stopping). */
+  /** Stops every session's timers (the sprite went warm); sessions added later start paused. */
+  pauseTimers(): void {
+    this.#paused = true
+    for (const s of this.#live.values()) s.pauseTimers()
+  }
+
+  /** Continues every session's timers (the sprite thawed). */
+  resumeTimers(): void {
+    this.#paused = false
+    for (const s of this.#live.values()) s.resumeTimers()
+  }
+
+  /** Aborts every live session (sprite stopping); the next sandbox starts with running timers. */
   abortAll(reason: string): void {
+    this.#paused = false
     for (const s of this.#live.values()) s.abort(reason)
   }
 

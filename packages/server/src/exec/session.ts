@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { SessionInfoMessage, SessionWire } from '@sprites/protocol'
 import type { SandboxProcess } from '@sprites/runtime'
+import { PausableTimer } from './pausable-timer.ts'
 import { RateMeter } from './rate-meter.ts'
 import { Scrollback } from './scrollback.ts'
 
@@ -49,8 +50,10 @@ export class ExecSession extends EventEmitter {
   #meter: RateMeter
   #mradMs: number
   #killGraceMs: number
-  #detachTimer: NodeJS.Timeout | null = null
-  #killTimer: NodeJS.Timeout | null = null
+  #detachTimer: PausableTimer | null = null
+  #killTimer: PausableTimer | null = null
+  /** The sprite is warm: its time stands still, and so do the session's timers. */
+  #paused = false
   #now: () => number
 
   constructor(o: SessionOptions) {
@@ -118,8 +121,7 @@ export class ExecSession extends EventEmitter {
     if (!this.#clients.delete(client)) return
     this.emit('clients', this.#clients.size)
     if (this.#clients.size === 0 && this.isRunning && this.#mradMs > 0) {
-      this.#detachTimer = setTimeout(() => this.#terminate(), this.#mradMs)
-      this.#detachTimer.unref()
+      this.#detachTimer = this.#timer(() => this.#terminate(), this.#mradMs)
     }
   }
 
@@ -138,6 +140,23 @@ export class ExecSession extends EventEmitter {
     if (rows && rows > 0 && rows <= 1000) this.rows = rows
     if (cols && cols > 0 && cols <= 1000) this.cols = cols
     this.process.resize(this.rows, this.cols)
+  }
+
+  /**
+   * Stops the `max_run_after_disconnect` countdown (and a pending SIGKILL after its SIGTERM)
+   * while the sprite is warm; {@link resumeTimers} continues them with the time they had left.
+   */
+  pauseTimers(): void {
+    this.#paused = true
+    this.#detachTimer?.pause()
+    this.#killTimer?.pause()
+  }
+
+  /** Continues the timers stopped by {@link pauseTimers} (the sprite thawed). */
+  resumeTimers(): void {
+    this.#paused = false
+    this.#detachTimer?.resume()
+    this.#killTimer?.resume()
   }
 
   signal(signo: number): void {
@@ -163,7 +182,7 @@ export class ExecSession extends EventEmitter {
   #onExit(code: number): void {
     this.exitCode = code
     this.#clearDetachTimer()
-    if (this.#killTimer) clearTimeout(this.#killTimer)
+    this.#killTimer?.cancel()
     for (const c of this.#clients) c.exit(code)
     this.#clients.clear()
     this.emit('exit', code)
@@ -172,12 +191,15 @@ export class ExecSession extends EventEmitter {
   #terminate(): void {
     this.#detachTimer = null
     this.signal(SIGTERM)
-    this.#killTimer = setTimeout(() => this.signal(SIGKILL), this.#killGraceMs)
-    this.#killTimer.unref()
+    this.#killTimer = this.#timer(() => this.signal(SIGKILL), this.#killGraceMs)
+  }
+
+  #timer(fn: () => void, ms: number): PausableTimer {
+    return new PausableTimer(fn, ms, { paused: this.#paused, now: this.#now })
   }
 
   #clearDetachTimer(): void {
-    if (this.#detachTimer) clearTimeout(this.#detachTimer)
+    this.#detachTimer?.cancel()
     this.#detachTimer = null
   }
 

@@ -35,6 +35,11 @@ export interface RuntimeSpriteHostOptions {
   now?: () => Date
   /** Test hook: called at named points of create, delete, wake and hibernate (see kill-point.ts). */
   killPoint?: (point: KillPointName) => void
+  /**
+   * Called before each sandbox starts; the directory it gives becomes
+   * `SandboxSpec.checkpointsDir` (see checkpoints/checkpoint-browse.ts).
+   */
+  checkpointsDir?: (sprite: SpriteRecord, sandboxID: string) => Promise<string | undefined>
 }
 
 interface Live {
@@ -45,6 +50,9 @@ interface Live {
   /** A freeze in progress; wakes wait for it. */
   freezing?: Promise<void>
 }
+
+/** How long `stop()` waits for the `onStopping` hooks before it kills the sandbox. */
+export const STOPPING_TIMEOUT_MS = 10_000
 
 /** Sandbox id (= container id) of a sprite: stable, short, unique. */
 export function sandboxID(sprite: Pick<SpriteRecord, 'id'>): string {
@@ -74,6 +82,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
   /** Status shown while a stop tears a sandbox down. */
   readonly #stopping = new Map<string, SpriteStatus>()
   readonly #now: () => Date
+  readonly #stoppingHooks: ((sprite: SpriteRecord) => Promise<void>)[] = []
 
   constructor(o: RuntimeSpriteHostOptions) {
     super()
@@ -147,6 +156,15 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
   }
 
   /**
+   * Registers a hook awaited (all hooks together, at most {@link STOPPING_TIMEOUT_MS}) by `stop()`
+   * while a running sprite's sandbox is still alive, e.g. to stop its services gracefully. Not
+   * called for a warm (frozen) sprite, nor when a sandbox dies on its own.
+   */
+  onStopping(fn: (sprite: SpriteRecord) => Promise<void>): void {
+    this.#stoppingHooks.push(fn)
+  }
+
+  /**
    * Stops the sandbox and detaches the disk: the sprite is cold afterwards. A wake that comes
    * meanwhile waits until the old sandbox is gone before it boots a new one.
    */
@@ -154,6 +172,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
     await this.#waking.get(sprite.id)?.catch(() => undefined)
     await this.#reaping.get(sprite.id)
     await this.#live.get(sprite.id)?.freezing
+    if (this.#live.get(sprite.id)?.phase === 'running') await this.#runStopping(sprite)
     const live = this.#live.get(sprite.id)
     this.#live.delete(sprite.id)
     if (live) {
@@ -171,6 +190,25 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
     } finally {
       if (this.#reaping.get(sprite.id) === reaping) this.#reaping.delete(sprite.id)
     }
+  }
+
+  async #runStopping(sprite: SpriteRecord): Promise<void> {
+    if (this.#stoppingHooks.length === 0) return
+    let timer: NodeJS.Timeout | undefined
+    const hooks = Promise.allSettled(this.#stoppingHooks.map((fn) => fn(sprite))).then((rs) => {
+      for (const r of rs) {
+        if (r.status === 'rejected')
+          this.#o.log.warn({ spriteID: sprite.id, err: r.reason }, 'stopping hook failed')
+      }
+    })
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.#o.log.warn({ spriteID: sprite.id }, 'stopping hooks timed out')
+        resolve()
+      }, STOPPING_TIMEOUT_MS)
+    })
+    await Promise.race([hooks, timeout])
+    clearTimeout(timer)
   }
 
   async #teardown(sprite: SpriteRecord, live: Live | undefined): Promise<void> {
@@ -219,6 +257,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
         uidCount: UID_COUNT,
       })
       this.#o.killPoint?.('wake:after-attach')
+      const checkpointsDir = await this.#o.checkpointsDir?.(sprite, id)
       sandbox = await this.#o.runtime.start({
         id,
         hostname: sprite.name,
@@ -229,6 +268,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
         cpus: sprite.config.cpus,
         pidsMax: this.#o.pidsMax ?? 4096,
         spriteBinDir: this.#o.spriteBinDir,
+        checkpointsDir,
       })
       // The sandbox made its netns inside its own user namespace (so it can mount a sysfs of its
       // own); the veth and addresses are added to it now, before any exec runs.

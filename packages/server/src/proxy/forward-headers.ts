@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+import { withoutSessionCookie } from './url-sessions.ts'
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -43,13 +44,16 @@ export function endToEnd(rawHeaders: string[], drop: ReadonlySet<string> = new S
 }
 
 /**
- * Request headers for the sprite: `Host` kept, hop-by-hop removed, the credential removed when
- * `stripAuth`, and `X-Forwarded-For/-Proto/-Host` set.
+ * Request headers for the sprite: `Host` kept, hop-by-hop removed, the credentials (the
+ * `Authorization` header and the login cookie) removed when `stripAuth`, and
+ * `X-Forwarded-For/-Proto/-Host` set.
  */
 export function requestHeadersForSprite(req: IncomingMessage, stripAuth: boolean): string[][] {
   const drop = new Set(['x-forwarded-proto', 'x-forwarded-host'])
-  if (stripAuth) drop.add('authorization')
+  if (stripAuth) drop.add('authorization').add('cookie')
   const pairs = endToEnd(req.rawHeaders, drop)
+  const cookie = stripAuth && req.headers.cookie ? withoutSessionCookie(req.headers.cookie) : null
+  if (cookie) pairs.push(['Cookie', cookie])
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true
   const remote = req.socket.remoteAddress ?? ''
   const xff = pairs.findIndex(([n]) => n?.toLowerCase() === 'x-forwarded-for')

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseCreateInput, parseUpdateInput } from './sprite-input.ts'
+import { applyLifecyclePatch, lifecycleTimings } from './sprite-lifecycle.ts'
 
 const defaults = { ramMB: 2048, cpus: 2, region: 'local', storageGB: 10 }
 
@@ -52,4 +53,46 @@ test('update: needs a field; clear_labels empties', () => {
   assert.throws(() => parseUpdateInput({ url_settings: { auth: 'sprite', private_access: 'x' } }), {
     message: /private_access/,
   })
+})
+
+test('create: lifecycle timings (X3), whole seconds within bounds', () => {
+  const lc = (lifecycle: unknown) => parseCreateInput({ name: 'a', lifecycle }, defaults).lifecycle
+  assert.deepEqual(lc({ warm_after_s: 1, cold_after_s: 600 }), { warmAfterS: 1, coldAfterS: 600 })
+  assert.deepEqual(lc({ warmAfterS: 5 }), { warmAfterS: 5 })
+  assert.deepEqual(lc({ warm_after_s: null }), {})
+  assert.equal(lc(undefined), undefined)
+  assert.equal(lc(null), undefined)
+  // cold_after_s counts from the moment the sprite went warm: no ordering is required.
+  assert.deepEqual(lc({ warm_after_s: 600, cold_after_s: 1 }), { warmAfterS: 600, coldAfterS: 1 })
+  const bad = (lifecycle: unknown, re: RegExp) =>
+    assert.throws(() => lc(lifecycle), { code: 'invalid_argument', message: re })
+  bad({ warm_after_s: 0 }, /lifecycle\.warm_after_s must be an integer .* from 1 to 86400/)
+  bad({ warm_after_s: 1.5 }, /lifecycle\.warm_after_s/)
+  bad({ warm_after_s: '30' }, /lifecycle\.warm_after_s/)
+  bad({ warm_after_s: 86_401 }, /lifecycle\.warm_after_s/)
+  bad({ cold_after_s: 604_801 }, /lifecycle\.cold_after_s must be .* from 1 to 604800/)
+  bad({ cold_after_s: -1 }, /lifecycle\.cold_after_s/)
+  bad([30], /lifecycle must be an object/)
+  bad(30, /lifecycle must be an object/)
+})
+
+test('update: lifecycle patch, null resets to the server setting', () => {
+  assert.deepEqual(parseUpdateInput({ lifecycle: { warm_after_s: 10 } }), {
+    lifecycle: { warmAfterS: 10 },
+  })
+  assert.deepEqual(parseUpdateInput({ lifecycle: { warm_after_s: null, cold_after_s: 60 } }), {
+    lifecycle: { warmAfterS: null, coldAfterS: 60 },
+  })
+  assert.deepEqual(parseUpdateInput({ lifecycle: null }), {
+    lifecycle: { warmAfterS: null, coldAfterS: null },
+  })
+  assert.throws(() => parseUpdateInput({ lifecycle: { cold_after_s: 0 } }), {
+    message: /lifecycle\.cold_after_s/,
+  })
+  const stored = { warmAfterS: 5, coldAfterS: 60 }
+  assert.deepEqual(applyLifecyclePatch(stored, { warmAfterS: null }), { coldAfterS: 60 })
+  assert.deepEqual(applyLifecyclePatch(stored, { coldAfterS: 7 }), { warmAfterS: 5, coldAfterS: 7 })
+  assert.deepEqual(applyLifecyclePatch(undefined, { warmAfterS: 3 }), { warmAfterS: 3 })
+  assert.deepEqual(lifecycleTimings({ lifecycle: { warmAfterS: 2 } }), { warmAfterMs: 2000 })
+  assert.deepEqual(lifecycleTimings({}), {})
 })

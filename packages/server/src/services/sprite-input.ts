@@ -1,5 +1,6 @@
 import { assertSpriteName, errors } from '@sprites/protocol'
-import type { SpriteConfig, URLSettings } from '@sprites/store'
+import type { SpriteConfig, SpriteLifecycle, URLSettings } from '@sprites/store'
+import { type LifecyclePatch, parseLifecycle, parseLifecyclePatch } from './sprite-lifecycle.ts'
 
 /** A validated M1 body. */
 export interface CreateInput {
@@ -9,6 +10,8 @@ export interface CreateInput {
   urlSettings: URLSettings
   labels: string[]
   runtime: 'default' | 'dev'
+  /** X3: per-sprite timings; absent when the body has no `lifecycle`. */
+  lifecycle?: SpriteLifecycle
   /** X1: fork from a checkpoint of another sprite (without `checkpoint`: its live state). */
   from?: ForkSource
 }
@@ -23,6 +26,8 @@ export interface ForkSource {
 export interface UpdateInput {
   urlSettings?: URLSettings
   labels?: string[]
+  /** X3: timings to change (null = back to the server's setting). */
+  lifecycle?: LifecyclePatch
 }
 
 type Obj = Record<string, unknown>
@@ -46,8 +51,10 @@ export function parseCreateInput(body: unknown, defaults: SpriteConfig): CreateI
     throw errors.invalid('runtime must be "default" or "dev"')
   }
   const from = parseFrom(b.from)
+  const hasLifecycle = b.lifecycle !== undefined && b.lifecycle !== null
   return {
     ...(from ? { from } : {}),
+    ...(hasLifecycle ? { lifecycle: parseLifecycle(b.lifecycle) } : {}),
     name: b.name,
     config: parseConfig(b.config, defaults),
     environment: parseEnvironment(b.environment),
@@ -59,14 +66,15 @@ export function parseCreateInput(body: unknown, defaults: SpriteConfig): CreateI
 }
 
 /**
- * Validates an M5 update body: at least one of `url_settings`, `labels`, `clear_labels`.
- * `clear_labels: true` wins over `labels`.
+ * Validates an M5 update body: at least one of `url_settings`, `labels`, `clear_labels`,
+ * `lifecycle` (X3; `"lifecycle": null` resets the timings). `clear_labels: true` wins over `labels`.
  */
 export function parseUpdateInput(body: unknown): UpdateInput {
   const b = requireObject(body)
   const has = (k: string) => b[k] !== undefined && b[k] !== null
-  if (!has('url_settings') && !has('labels') && !has('clear_labels')) {
-    throw errors.invalid('nothing to update: send url_settings, labels or clear_labels')
+  const hasLifecycle = b.lifecycle !== undefined
+  if (!has('url_settings') && !has('labels') && !has('clear_labels') && !hasLifecycle) {
+    throw errors.invalid('nothing to update: send url_settings, labels, clear_labels or lifecycle')
   }
   if (has('clear_labels') && typeof b.clear_labels !== 'boolean') {
     throw errors.invalid('clear_labels must be a boolean')
@@ -75,6 +83,7 @@ export function parseUpdateInput(body: unknown): UpdateInput {
   if (has('url_settings')) out.urlSettings = parseURLSettings(b.url_settings)
   if (has('labels')) out.labels = parseLabels(b.labels)
   if (b.clear_labels === true) out.labels = []
+  if (hasLifecycle) out.lifecycle = parseLifecyclePatch(b.lifecycle)
   return out
 }
 

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { SpriteHost } from './sprite-host.ts'
 import { parseCreateInput, parseUpdateInput } from './sprite-input.ts'
+import { applyLifecyclePatch } from './sprite-lifecycle.ts'
 import { toWire } from './sprite-wire.ts'
 
 export const DEFAULT_PAGE_SIZE = 50
@@ -27,7 +28,13 @@ export interface SpriteServiceDeps {
   host: SpriteHost
   config: Pick<
     ServerConfig,
-    'baseDomain' | 'spriteURL' | 'spriteDefaults' | 'region' | 'runningLimit' | 'warmLimit'
+    | 'baseDomain'
+    | 'spriteURL'
+    | 'spriteDefaults'
+    | 'region'
+    | 'runningLimit'
+    | 'warmLimit'
+    | 'lifecycle'
   >
   log: Logger
 }
@@ -48,8 +55,8 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
   /**
    * M1: validates, inserts as `creating`, provisions (or, with `from`, forks the source's disk:
    * X1), marks `ready`. A failed provision removes the row and asks the host to destroy whatever
-   * it made. A fork takes the source's config unless the body has one.
-   * @throws SpritesError invalid_argument, sprite_already_exists
+   * it made. A fork takes the source's config and lifecycle timings unless the body has them.
+   * @throws SpritesError invalid_argument, sprite_already_exists, insufficient_storage (pool full)
    */
   async function create(org: OrgRecord, body: unknown): Promise<SpriteRecord> {
     const { from, ...input } = parseCreateInput(body, defaults())
@@ -63,6 +70,7 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
       version: source?.version ?? host.imageVersion?.() ?? 'unknown',
       ...input,
       ...(source && !hasConfig ? { config: { ...source.config } } : {}),
+      ...(source?.lifecycle && !input.lifecycle ? { lifecycle: { ...source.lifecycle } } : {}),
     })
     const slog = log.child({ spriteID: sprite.id, name: sprite.name, operation: 'create' })
     try {
@@ -118,9 +126,12 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
 
   /** M5. @throws SpritesError invalid_argument when nothing is to be updated, sprite_not_found */
   async function update(org: OrgRecord, name: string, body: unknown): Promise<SpriteRecord> {
-    const input = parseUpdateInput(body)
+    const { lifecycle, ...input } = parseUpdateInput(body)
     const sprite = await get(org, name)
-    return store.updateSprite(sprite.id, input)
+    return store.updateSprite(sprite.id, {
+      ...input,
+      ...(lifecycle ? { lifecycle: applyLifecyclePatch(sprite.lifecycle, lifecycle) } : {}),
+    })
   }
 
   /** M6: marks `deleting`, destroys on the host, deletes the row. A failed destroy leaves `deleting`. */

@@ -28,6 +28,7 @@ const sprite: SpriteRecord = {
 const https = {
   baseDomain: 'sprites.example.com',
   spriteURL: { scheme: 'https' as const, port: null },
+  lifecycle: { warmAfterMs: 30_000, coldAfterMs: 600_000 },
 }
 
 test('toWire sends every SpriteInfo field', () => {
@@ -51,6 +52,20 @@ test('toWire sends every SpriteInfo field', () => {
     version: 'v7',
     environment_version: 'v7',
     primary_region: 'local',
+    lifecycle: { warm_after_s: 30, cold_after_s: 600 },
+  })
+})
+
+test('lifecycle (X3): the sprite own timings, the server settings for the rest', () => {
+  const own = (lifecycle: SpriteRecord['lifecycle']) =>
+    toWire({ ...sprite, lifecycle }, org, 'cold', https).lifecycle
+  assert.deepEqual(own({ warmAfterS: 1, coldAfterS: 5 }), { warm_after_s: 1, cold_after_s: 5 })
+  assert.deepEqual(own({ warmAfterS: 2 }), { warm_after_s: 2, cold_after_s: 600 })
+  assert.deepEqual(own({}), { warm_after_s: 30, cold_after_s: 600 })
+  const ms = { ...https, lifecycle: { warmAfterMs: 1500, coldAfterMs: 60_000 } }
+  assert.deepEqual(toWire(sprite, org, 'cold', ms).lifecycle, {
+    warm_after_s: 1.5,
+    cold_after_s: 60,
   })
 })
 

@@ -1,9 +1,16 @@
 import type { SpriteInfoWire, SpriteStatus } from '@sprites/protocol'
 import type { OrgRecord, SpriteRecord } from '@sprites/store'
 import type { ServerConfig } from '../config.ts'
+import { type LifecycleDefaults, lifecycleToWire } from './sprite-lifecycle.ts'
+
+/** The parts of the server config that shape a sprite's URL. */
+export type WireConfig = Pick<ServerConfig, 'baseDomain' | 'spriteURL'>
 
 /** The parts of the server config that shape a sprite's wire form. */
-export type WireConfig = Pick<ServerConfig, 'baseDomain' | 'spriteURL'>
+export type SpriteWireConfig = WireConfig & {
+  /** The server's timings, echoed for a sprite without its own (X3). */
+  readonly lifecycle: LifecycleDefaults
+}
 
 /** `<scheme>://<name>-<org id>.<base domain>[:port]` (sprites-api.md §10); default ports omitted. */
 export function spriteURL(name: string, org: Pick<OrgRecord, 'id'>, config: WireConfig): string {
@@ -20,7 +27,7 @@ export function toWire(
   sprite: SpriteRecord,
   org: OrgRecord,
   status: SpriteStatus,
-  config: WireConfig,
+  config: SpriteWireConfig,
 ): SpriteInfoWire {
   const urlSettings: SpriteInfoWire['url_settings'] = { auth: sprite.urlSettings.auth }
   if (sprite.urlSettings.privateAccess)
@@ -50,5 +57,6 @@ export function toWire(
     version: sprite.version,
     environment_version: sprite.version,
     primary_region: sprite.config.region,
+    lifecycle: lifecycleToWire(sprite.lifecycle, config.lifecycle),
   }
 }

@@ -156,6 +156,20 @@ export class SpriteServices extends EventEmitter {
     return entry.runner.stop(timeoutMs)
   }
 
+  /**
+   * The sprite is about to stop: every service is stopped (SIGTERM, then SIGKILL after
+   * `timeoutMs`), dependants before what they need; nothing is written, so no stop is sticky.
+   */
+  async stopAllForShutdown(timeoutMs: number): Promise<void> {
+    const order = startOrder(this.definitions()).reverse()
+    for (const name of order) {
+      await this.#entries
+        .get(name)
+        ?.runner.stop(timeoutMs)
+        .catch((err) => this.#o.log.warn({ err, service: name }, 'service stop failed'))
+    }
+  }
+
   /** The sprite stopped: every process is gone; nothing is written. */
   dispose(): void {
     this.#disposed = true

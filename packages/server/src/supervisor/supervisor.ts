@@ -8,7 +8,12 @@ export interface SupervisorHost {
   ensureRunning(sprite: SpriteRecord): Promise<Sandbox>
   on(event: 'booted', fn: (sprite: SpriteRecord, sandbox: Sandbox) => void): unknown
   on(event: 'stopped', fn: (spriteID: string, reason: string) => void): unknown
+  /** Awaited before a running sprite's sandbox is stopped (services stop gracefully then). */
+  onStopping?(fn: (sprite: SpriteRecord) => Promise<void>): void
 }
+
+/** How long each service gets after SIGTERM when its sprite stops. */
+export const SHUTDOWN_STOP_TIMEOUT_MS = 5_000
 
 export interface SupervisorOptions {
   host: SupervisorHost
@@ -18,8 +23,9 @@ export interface SupervisorOptions {
 
 /**
  * The service supervisor of every sprite. It lives on the host side and runs each service
- * through the sprite's agent: services start when a sprite boots (cold wake, restore) and are
- * forgotten when it stops; a warm (frozen) sprite keeps its processes, so nothing restarts.
+ * through the sprite's agent: services start when a sprite boots (cold wake, restore), are
+ * stopped gracefully (reverse `needs` order) before a running sprite's sandbox stops and are
+ * forgotten once it has; a warm (frozen) sprite keeps its processes, so nothing restarts.
  */
 export class Supervisor {
   readonly #o: SupervisorOptions
@@ -29,6 +35,7 @@ export class Supervisor {
     this.#o = o
     o.host.on('booted', (sprite, sandbox) => this.#onBooted(sprite, sandbox))
     o.host.on('stopped', (spriteID) => this.#onStopped(spriteID))
+    o.host.onStopping?.((sprite) => this.#onStopping(sprite.id))
   }
 
   /** The services of a sprite, waking it first; resolves once its definitions are loaded. */
@@ -64,6 +71,14 @@ export class Supervisor {
     })
     services.ready.catch((err) => log.error({ err }, 'could not load service definitions'))
     this.#sprites.set(sprite.id, { sandbox, services })
+  }
+
+  /** Services stop in reverse `needs` order while the sandbox is still alive. */
+  async #onStopping(spriteID: string): Promise<void> {
+    const entry = this.#sprites.get(spriteID)
+    if (!entry) return
+    await entry.services.ready.catch(() => undefined)
+    await entry.services.stopAllForShutdown(SHUTDOWN_STOP_TIMEOUT_MS)
   }
 
   #onStopped(spriteID: string): void {

@@ -70,6 +70,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'per-sprite lifecycle timings',
+    // JSON {"warmAfterS"?, "coldAfterS"?}; NULL = the server's settings.
+    sql: 'ALTER TABLE sprites ADD COLUMN lifecycle TEXT;',
+  },
 ]
 
 /** The narrow part of better-sqlite3 that migrations need. */

@@ -24,6 +24,8 @@ export interface SpriteRow {
   url_settings: string
   labels: string
   runtime: string
+  /** JSON of SpriteRecord.lifecycle; NULL when the sprite has none. */
+  lifecycle: string | null
   slot: number
   uid_base: number
   version: string
@@ -63,6 +65,7 @@ export function spriteFromRow(r: SpriteRow): SpriteRecord {
     urlSettings: JSON.parse(r.url_settings),
     labels: JSON.parse(r.labels),
     runtime: r.runtime,
+    ...(r.lifecycle === null ? {} : { lifecycle: JSON.parse(r.lifecycle) }),
     slot: r.slot,
     uidBase: r.uid_base,
     version: r.version,
@@ -87,6 +90,7 @@ export function spriteToRow(s: SpriteRecord): SpriteRow {
     url_settings: JSON.stringify(s.urlSettings),
     labels: JSON.stringify(s.labels),
     runtime: s.runtime,
+    lifecycle: s.lifecycle === undefined ? null : JSON.stringify(s.lifecycle),
     slot: s.slot,
     uid_base: s.uidBase,
     version: s.version,

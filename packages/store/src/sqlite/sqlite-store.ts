@@ -25,7 +25,8 @@ type DB = Database.Database
 
 const SPRITE_COLUMNS =
   'id, org_id, name, status, op_state, config, environment, url_settings, labels, runtime, slot, ' +
-  'uid_base, version, created_at, updated_at, last_running_at, last_warming_at, last_started_at, last_active_at'
+  'uid_base, version, created_at, updated_at, last_running_at, last_warming_at, last_started_at, ' +
+  'last_active_at, lifecycle'
 const SPRITE_PARAMS = SPRITE_COLUMNS.split(', ')
   .map((c) => `@${c}`)
   .join(', ')

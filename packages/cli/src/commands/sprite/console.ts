@@ -1,4 +1,4 @@
-import type { Command } from '../../command.ts'
+import { bool, type Command } from '../../command.ts'
 import type { Context } from '../../context.ts'
 import { runSession } from '../../run-session.ts'
 import { usageError } from '../../usage-error.ts'
@@ -11,10 +11,15 @@ const CONSOLE_ARGV = [
 ]
 
 /**
- * Opens an interactive TTY session on `name`; Ctrl+\ detaches and leaves it running.
+ * Opens an interactive TTY session on `name`; Ctrl+\ detaches and leaves it running. Ports that
+ * open in it are forwarded to local ports unless `forwardPorts` is false.
  * @throws SpritesError (usage) when stdin is not a terminal
  */
-export async function openConsole(ctx: Context, name: string): Promise<number> {
+export async function openConsole(
+  ctx: Context,
+  name: string,
+  forwardPorts = true,
+): Promise<number> {
   const { stdin, stdout } = ctx.io
   if (!stdin.isTTY) throw usageError('console needs a terminal: use `sprite exec` for scripts')
   const session = ctx.client().exec(name, CONSOLE_ARGV, {
@@ -24,14 +29,16 @@ export async function openConsole(ctx: Context, name: string): Promise<number> {
     rows: stdout.rows ?? 24,
     env: ctx.config.terminalEnv,
   })
-  return runSession(ctx, session, { raw: true, pipeStdin: true, sprite: name })
+  return runSession(ctx, session, { raw: true, pipeStdin: true, sprite: name, forwardPorts })
 }
 
 /** `sprite console [name]`. */
 export const consoleCommand: Command = {
-  usage: '[name]',
+  usage: '[name] [--no-port-forward]',
   summary: 'Open an interactive shell in a sprite (detach with Ctrl+\\)',
-  async run(ctx, { positionals }) {
-    return openConsole(ctx, ctx.spriteName(positionals[0]))
+  options: { 'no-port-forward': { type: 'boolean' } },
+  async run(ctx, { positionals, values }) {
+    const forwardPorts = !bool(values, 'no-port-forward')
+    return openConsole(ctx, ctx.spriteName(positionals[0]), forwardPorts)
   },
 }

@@ -23,9 +23,13 @@ async function execHTTP(ctx: Context, name: string, argv: string[], a: CommandAr
   return r.exitCode
 }
 
-/** `sprite exec [--tty] [--dir p] [--env K=V,…] [--http-post] -- cmd args…`; exits with the remote code. */
+/**
+ * `sprite exec [--tty] [--dir p] [--env K=V,…] [--http-post] [--no-port-forward] -- cmd args…`;
+ * exits with the remote code. Ports that open in the session are forwarded to local ports.
+ */
 export const exec: Command = {
-  usage: '[--tty] [--dir <path>] [--env K=V[,K2=V2]] [--http-post] -- <command> [args...]',
+  usage:
+    '[--tty] [--dir <path>] [--env K=V[,K2=V2]] [--http-post] [--no-port-forward] -- <command> [args...]',
   summary: 'Run a command in a sprite',
   passthrough: true,
   options: {
@@ -33,6 +37,7 @@ export const exec: Command = {
     dir: { type: 'string' },
     env: { type: 'string', multiple: true, short: 'e' },
     'http-post': { type: 'boolean' },
+    'no-port-forward': { type: 'boolean' },
   },
   async run(ctx, a) {
     const name = ctx.spriteName()
@@ -54,6 +59,7 @@ export const exec: Command = {
       cols: tty ? (stdout.columns ?? 80) : undefined,
       rows: tty ? (stdout.rows ?? 24) : undefined,
     })
-    return runSession(ctx, session, { raw: tty, pipeStdin, sprite: name })
+    const forwardPorts = !bool(a.values, 'no-port-forward')
+    return runSession(ctx, session, { raw: tty, pipeStdin, sprite: name, forwardPorts })
   },
 }
