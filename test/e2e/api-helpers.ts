@@ -332,8 +332,8 @@ function safeJSON(text: string): unknown {
 }
 
 /** Opens the server's own SQLite store next to the running server (WAL allows it). */
-export function openInstanceStore(): Store {
-  return openSQLiteStore(join(E2E_DATA_DIR, 'sprites.db'))
+export function openInstanceStore(dataDir: string = E2E_DATA_DIR): Store {
+  return openSQLiteStore(join(dataDir, 'sprites.db'))
 }
 
 /** Creates a second org with a token, straight in the store (no HTTP route exists for it). */

@@ -1,5 +1,5 @@
 // Starts the real spritesd as a child process, the way a user runs it, for end-to-end tests.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -11,11 +11,33 @@ const ROOT = new URL('../..', import.meta.url).pathname
  * One instance name per concurrent test run (`SPRITES_E2E_INSTANCE`, default `e2e`): its data
  * directory is shared by the e2e files of that run, so the pool and golden image are built once.
  */
-const INSTANCE = process.env.SPRITES_E2E_INSTANCE ?? 'e2e'
-export const E2E_DATA_DIR = `/var/tmp/sprites-${INSTANCE}`
-const RUN_DIR = `/run/sprites-${INSTANCE}`
-const ROUTER_NETNS = `sprites-${INSTANCE}-rt`
-const NETNS_PREFIX = `sp${INSTANCE.slice(0, 6)}-`
+export const INSTANCE = process.env.SPRITES_E2E_INSTANCE ?? 'e2e'
+
+/** Where an instance keeps its state; a test that needs a pool of its own uses its own instance. */
+export function instanceDirs(instance: string) {
+  return {
+    dataDir: `/var/tmp/sprites-${instance}`,
+    runDir: `/run/sprites-${instance}`,
+    routerNetns: `sprites-${instance}-rt`,
+    netnsPrefix: `sp${instance.slice(0, 6)}-`,
+  }
+}
+
+const DEFAULT_DIRS = instanceDirs(INSTANCE)
+export const E2E_DATA_DIR = DEFAULT_DIRS.dataDir
+const NETNS_PREFIX = DEFAULT_DIRS.netnsPrefix
+
+/** Unmounts an instance's pool, detaches its loop device and removes its router namespace. */
+export function releaseInstance(instance: string): void {
+  const d = instanceDirs(instance)
+  const pool = join(d.dataDir, 'pool')
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' })
+  if (run('mountpoint', ['-q', pool]).status === 0) run('umount', [pool])
+  const loops = spawnSync('losetup', ['-j', `${pool}.img`], { encoding: 'utf8' }).stdout ?? ''
+  for (const line of loops.split('\n').filter(Boolean))
+    run('losetup', ['-d', line.split(':')[0] ?? ''])
+  run('ip', ['netns', 'del', d.routerNetns])
+}
 
 export interface Spritesd {
   /** Host pid of the spritesd process. */
@@ -52,17 +74,21 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts spritesd and waits until it answers with its admin token. */
-export async function startSpritesd(extraEnv: Record<string, string> = {}): Promise<Spritesd> {
+export async function startSpritesd(
+  extraEnv: Record<string, string> = {},
+  opts: { instance?: string } = {},
+): Promise<Spritesd> {
+  const dirs = instanceDirs(opts.instance ?? INSTANCE)
   const port = await freePort()
   const home = mkdtempSync(join(tmpdir(), 'sprites-e2e-home-'))
   const env = {
     ...process.env,
     HOME: home,
     SPRITES_LISTEN: `127.0.0.1:${port}`,
-    SPRITES_DATA_DIR: E2E_DATA_DIR,
-    SPRITES_RUN_DIR: RUN_DIR,
-    SPRITES_ROUTER_NETNS: ROUTER_NETNS,
-    SPRITES_NETNS_PREFIX: NETNS_PREFIX,
+    SPRITES_DATA_DIR: dirs.dataDir,
+    SPRITES_RUN_DIR: dirs.runDir,
+    SPRITES_ROUTER_NETNS: dirs.routerNetns,
+    SPRITES_NETNS_PREFIX: dirs.netnsPrefix,
     SPRITES_CLI_CONFIG_PATH: join(home, '.sprites', 'sprites.json'),
     SPRITES_LOG_LEVEL: 'info',
     ...extraEnv,
@@ -86,7 +112,7 @@ export async function startSpritesd(extraEnv: Record<string, string> = {}): Prom
     output += d.toString()
   })
   const baseURL = `http://127.0.0.1:${port}`
-  const token = await waitReady(child, baseURL, () => output)
+  const token = await waitReady(child, baseURL, dirs.dataDir, () => output)
   return {
     pid: child.pid as number,
     baseURL,
@@ -98,9 +124,14 @@ export async function startSpritesd(extraEnv: Record<string, string> = {}): Prom
   }
 }
 
-async function waitReady(child: ChildProcess, baseURL: string, out: () => string): Promise<string> {
+async function waitReady(
+  child: ChildProcess,
+  baseURL: string,
+  dataDir: string,
+  out: () => string,
+): Promise<string> {
   const deadline = Date.now() + 240_000
-  const tokenFile = join(E2E_DATA_DIR, 'admin-token')
+  const tokenFile = join(dataDir, 'admin-token')
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`spritesd exited early:\n${out()}`)
     if (existsSync(tokenFile)) {

@@ -8,9 +8,19 @@ import { existsSync, readdirSync, rmSync, statfsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { api, createSprite, deleteAll, openInstanceStore, sh } from './api-helpers.ts'
-import { E2E_DATA_DIR, type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import {
+  INSTANCE,
+  instanceDirs,
+  releaseInstance,
+  type Spritesd,
+  startSpritesd,
+  uniqueName,
+} from './harness.ts'
 
 const isRoot = process.getuid?.() === 0
+/** A small pool of its own, so filling it never touches the other e2e files' instance. */
+const OWN_INSTANCE = `pf${INSTANCE.slice(0, 4)}`
+const E2E_DATA_DIR = instanceDirs(OWN_INSTANCE).dataDir
 const POOL = join(E2E_DATA_DIR, 'pool')
 const FILLER = join(POOL, 'pool-full-test.filler')
 const MIB = 1024 ** 2
@@ -43,7 +53,7 @@ describe('full storage pool', { skip: isRoot ? false : 'needs root to run sprite
   const names = new Set<string>()
 
   before(async () => {
-    srv = await startSpritesd({ SPRITES_POOL_SIZE_GB: '2' })
+    srv = await startSpritesd({ SPRITES_POOL_SIZE_GB: '2' }, { instance: OWN_INSTANCE })
   })
 
   after(async () => {
@@ -51,6 +61,8 @@ describe('full storage pool', { skip: isRoot ? false : 'needs root to run sprite
     trimPool()
     await deleteAll(srv, names)
     await srv?.stop()
+    releaseInstance(OWN_INSTANCE)
+    rmSync(E2E_DATA_DIR, { recursive: true, force: true })
   })
 
   test('create, fork and checkpoint fail with 507 and leave nothing; freeing space heals', {
@@ -99,7 +111,7 @@ describe('full storage pool', { skip: isRoot ? false : 'needs root to run sprite
 
     // Nothing half-made: no new row, disk file or checkpoint image.
     assert.deepEqual(poolFiles(), before)
-    const store = openInstanceStore()
+    const store = openInstanceStore(E2E_DATA_DIR)
     try {
       const rows = (await store.listAllSprites()).filter(
         (s) => names.has(s.name) || s.name === name,
