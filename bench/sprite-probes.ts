@@ -58,8 +58,8 @@ export async function createWarmExecProbe(s: ServerEndpoint, ledger: SpriteLedge
   await createSprite(s, name)
   const probe: Probe = {
     rows: [
-      { key: 'exec_true_ws', label: 'exec true, WebSocket (warm)', targetP50Ms: 15 },
-      { key: 'exec_true_http', label: 'exec true, POST /exec (warm)', targetP50Ms: 15 },
+      { key: 'exec_true_ws', label: 'exec true, WebSocket (running sprite)', targetP50Ms: 15 },
+      { key: 'exec_true_http', label: 'exec true, POST /exec (running sprite)' },
     ],
     async measure() {
       const t0 = performance.now()
