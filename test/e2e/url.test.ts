@@ -12,6 +12,7 @@ import {
   deleteAll,
   execWS,
 } from './api-helpers.ts'
+import { runCLI } from './cli-helpers.ts'
 import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
 import { PY_SERVER, urlRequest, urlUpgrade, wsTextFrame } from './url-fixtures.ts'
 
@@ -96,6 +97,20 @@ describe('sprite URL', { skip: isRoot ? false : 'needs root to run sprites' }, (
       assert.equal(JSON.parse(r.body.toString()).headers.authorization, 'Bearer app-own-token')
     } finally {
       assert.equal((await set('sprite')).status, 200)
+    }
+    assert.equal((await urlRequest(conn.baseURL, host, '/')).status, 401)
+  })
+
+  test('`sprite config update --url-auth` switches the mode at once', async () => {
+    const cli = (auth: string) =>
+      runCLI(['config', 'update', '-s', sprite, '--url-auth', auth], { env: srv.cliEnv })
+    const opened = await cli('public')
+    assert.equal(opened.code, 0, opened.stderr)
+    try {
+      assert.equal((await urlRequest(conn.baseURL, host, '/')).status, 200)
+    } finally {
+      const closed = await cli('sprite')
+      assert.equal(closed.code, 0, closed.stderr)
     }
     assert.equal((await urlRequest(conn.baseURL, host, '/')).status, 401)
   })
