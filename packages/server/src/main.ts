@@ -24,6 +24,7 @@ import { createCheckpointService } from './checkpoints/checkpoint-service.ts'
 import { loadConfig, type ServerConfig } from './config.ts'
 import { execModule } from './exec/exec-routes.ts'
 import { ExecService } from './exec/exec-service.ts'
+import { fsModule } from './fs/fs-routes.ts'
 import { formatChecks, runDoctor } from './host/doctor.ts'
 import { killPointHook } from './host/kill-point.ts'
 import { reconcile } from './host/reconcile.ts'
@@ -221,6 +222,7 @@ async function serve(config: ServerConfig): Promise<number> {
       execModule(execService, ports.follow),
       ports.module,
       checkpointsModule(checkpoints),
+      fsModule({ provider: host, activity }),
       serviceModule(supervisor),
       proxyModule({ host, supervisor, hold: (id) => activity.hold(id) }),
       (api) => api.onClose(() => lifecycle.close()),

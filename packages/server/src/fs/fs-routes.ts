@@ -1,0 +1,137 @@
+import { readJSON } from '../http/body.ts'
+import type { RequestContext } from '../http/context.ts'
+import { sendJSON } from '../http/respond.ts'
+import type { ModuleAPI, RouteHandler, ServerModule } from '../module-api.ts'
+import { fsInvalid, sendFsError } from './fs-errors.ts'
+import {
+  type FsParams,
+  fsParams,
+  parseFsBool,
+  parseFsMode,
+  parseFsOwner,
+  parseFsRange,
+  resolveFsPath,
+} from './fs-params.ts'
+import { type FsJSONOp, FsService, type FsServiceOptions } from './fs-service.ts'
+
+const FS = '/v1/sprites/:name/fs'
+
+/** The filesystem API, F1-F8 of sprites-api.md §5. */
+export function fsModule(deps: FsServiceOptions): ServerModule {
+  const fs = new FsService(deps)
+  return (api) => {
+    const route = (method: string, op: string, handler: RouteHandler) =>
+      api.route(method, `${FS}/${op}`, async (ctx) => {
+        try {
+          await handler(ctx)
+        } catch (err) {
+          if (!sendFsError(ctx.res, err)) throw err
+        }
+      })
+    route('GET', 'read', (ctx) => read(api, fs, ctx))
+    route('PUT', 'write', (ctx) => write(api, fs, ctx))
+    route('POST', 'write', (ctx) => write(api, fs, ctx))
+    route('GET', 'list', (ctx) => jsonOp(api, fs, ctx, 'list', false))
+    route('DELETE', 'delete', (ctx) => jsonOp(api, fs, ctx, 'delete', true))
+    for (const op of ['rename', 'copy', 'chmod', 'chown'] as const)
+      route('POST', op, (ctx) => jsonOp(api, fs, ctx, op, true))
+  }
+}
+
+async function read(api: ModuleAPI, fs: FsService, ctx: RequestContext): Promise<void> {
+  const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
+  const p = fsParams(ctx.query)
+  const path = resolveFsPath(p('path'), p('workingDir'))
+  const range = parseFsRange(ctx.req.headers.range, ctx.query)
+  const stream = await fs.read(sprite, path, range, { asRoot: parseFsBool(p('asRoot'), 'asRoot') })
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': String(stream.end - stream.start),
+    'Accept-Ranges': 'bytes',
+  }
+  if (range) headers['Content-Range'] = `bytes ${stream.start}-${stream.end - 1}/${stream.size}`
+  ctx.res.writeHead(range ? 206 : 200, headers)
+  try {
+    await stream.send(ctx.res)
+    ctx.res.end()
+  } catch (err) {
+    ctx.log.warn({ err, path }, 'fs read failed midway')
+    ctx.res.destroy()
+  }
+}
+
+async function write(api: ModuleAPI, fs: FsService, ctx: RequestContext): Promise<void> {
+  const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
+  const p = fsParams(ctx.query)
+  const length = ctx.req.headers['content-length']
+  const args = {
+    path: resolveFsPath(p('path'), p('workingDir')),
+    mode: parseFsMode(p('mode')),
+    mkdirParents: parseFsBool(p('mkdirParents') ?? p('mkdir'), 'mkdirParents', true),
+    size: length === undefined ? undefined : Number(length),
+  }
+  const call = { asRoot: parseFsBool(p('asRoot'), 'asRoot') }
+  sendJSON(ctx.res, 200, await fs.write(sprite, args, ctx.req, call))
+}
+
+async function jsonOp(
+  api: ModuleAPI,
+  fs: FsService,
+  ctx: RequestContext,
+  op: FsJSONOp,
+  hasBody: boolean,
+): Promise<void> {
+  const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
+  const p = fsParams(ctx.query, hasBody ? await readBody(api, ctx) : {})
+  const args = ARGS[op](p)
+  const answer = await fs.run(sprite, op, args, { asRoot: parseFsBool(p('asRoot'), 'asRoot') })
+  sendJSON(ctx.res, 200, answer)
+}
+
+/** Helper arguments of each JSON operation, from the request's parameters. */
+const ARGS: Record<FsJSONOp, (p: FsParams) => Record<string, unknown>> = {
+  list: (p) => ({
+    path: resolveFsPath(p('path'), p('workingDir')),
+    recursive: parseFsBool(p('recursive'), 'recursive'),
+    pattern: typeof p('pattern') === 'string' && p('pattern') !== '' ? p('pattern') : undefined,
+  }),
+  delete: (p) => ({
+    path: resolveFsPath(p('path'), p('workingDir')),
+    recursive: parseFsBool(p('recursive'), 'recursive'),
+  }),
+  rename: (p) => ({
+    source: resolveFsPath(p('source'), p('workingDir'), 'source'),
+    dest: resolveFsPath(p('dest'), p('workingDir'), 'dest'),
+  }),
+  copy: (p) => ({
+    source: resolveFsPath(p('source'), p('workingDir'), 'source'),
+    dest: resolveFsPath(p('dest'), p('workingDir'), 'dest'),
+    recursive: parseFsBool(p('recursive'), 'recursive'),
+    preserveAttrs: parseFsBool(p('preserveAttrs'), 'preserveAttrs'),
+  }),
+  chmod: (p) => {
+    const mode = parseFsMode(p('mode'))
+    if (mode === undefined) throw fsInvalid('mode is required')
+    const path = resolveFsPath(p('path'), p('workingDir'))
+    return { path, mode, recursive: parseFsBool(p('recursive'), 'recursive') }
+  },
+  chown: (p) => {
+    const uid = parseFsOwner(p('uid'), 'uid')
+    const gid = parseFsOwner(p('gid'), 'gid')
+    if (uid === null && gid === null) throw fsInvalid('uid or gid is required')
+    const path = resolveFsPath(p('path'), p('workingDir'))
+    return { path, uid, gid, recursive: parseFsBool(p('recursive'), 'recursive') }
+  },
+}
+
+async function readBody(api: ModuleAPI, ctx: RequestContext): Promise<Record<string, unknown>> {
+  let body: unknown
+  try {
+    body = await readJSON(ctx.req, api.config.maxBodyBytes)
+  } catch (err) {
+    throw fsInvalid((err as Error).message)
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw fsInvalid('the request body must be a JSON object')
+  return body as Record<string, unknown>
+}
