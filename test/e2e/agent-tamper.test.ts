@@ -1,31 +1,18 @@
 // A process in a sprite, even with sudo, cannot tamper with the agent the host controls it through.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { loadFlySDK, type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import { describe, test } from 'node:test'
+import { sdkSprite } from './harness.ts'
 
-const sdk = await loadFlySDK()
 const isRoot = process.getuid?.() === 0
 
 describe('the in-sprite agent is out of reach', {
   skip: isRoot ? false : 'needs root to run sprites',
 }, () => {
-  let srv: Spritesd
-  // biome-ignore lint/suspicious/noExplicitAny: the official SDK ships untyped JS here
-  let sprite: any
-
-  before(async () => {
-    srv = await startSpritesd()
-    const client = new sdk.SpritesClient(srv.token, { baseURL: srv.baseURL })
-    sprite = await client.createSprite(uniqueName('tamper'))
-  })
-  after(async () => {
-    await sprite?.delete().catch(() => undefined)
-    await srv?.stop()
-  })
+  const f = sdkSprite('tamper')
 
   async function sh(script: string): Promise<{ stdout: string; stderr: string; exitCode: number }> {
     try {
-      return await sprite.execFile('sh', ['-c', script])
+      return await f.sprite.execFile('sh', ['-c', script])
     } catch (err) {
       const e = err as {
         result?: { stdout: string; stderr: string; exitCode: number }

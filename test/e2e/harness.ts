@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 /**
@@ -190,4 +191,32 @@ export function hostResources(): Record<string, string[]> {
       'sp-*',
     ]),
   }
+}
+
+/** What {@link sdkSprite} gives a describe block. */
+export interface SDKSpriteFixture {
+  srv: Spritesd
+  // biome-ignore lint/suspicious/noExplicitAny: the official SDK ships untyped JS here
+  client: any
+  // biome-ignore lint/suspicious/noExplicitAny: the official SDK ships untyped JS here
+  sprite: any
+}
+
+/**
+ * A live spritesd and one sprite made through the official SDK, for the describe block that
+ * calls it: both are created in its `before` and removed in its `after`.
+ */
+export function sdkSprite(prefix: string, extraEnv: Record<string, string> = {}): SDKSpriteFixture {
+  const f = {} as SDKSpriteFixture
+  before(async () => {
+    const sdk = await loadFlySDK()
+    f.srv = await startSpritesd(extraEnv)
+    f.client = new sdk.SpritesClient(f.srv.token, { baseURL: f.srv.baseURL })
+    f.sprite = await f.client.createSprite(uniqueName(prefix))
+  })
+  after(async () => {
+    await f.sprite?.delete().catch(() => undefined)
+    await f.srv?.stop()
+  })
+  return f
 }

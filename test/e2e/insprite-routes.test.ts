@@ -1,31 +1,18 @@
 // An agent inside a sprite checkpoints, restores and runs services for itself through
 // /.sprite/api.sock with sprite-env (sprites-api.md §12.3, §12.4).
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { loadFlySDK, type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import { describe, test } from 'node:test'
+import { sdkSprite } from './harness.ts'
 
-const sdk = await loadFlySDK()
 const isRoot = process.getuid?.() === 0
 
 describe('sprite-env inside a sprite', {
   skip: isRoot ? false : 'needs root to run sprites',
 }, () => {
-  let srv: Spritesd
-  // biome-ignore lint/suspicious/noExplicitAny: the official SDK ships untyped JS here
-  let sprite: any
-
-  before(async () => {
-    srv = await startSpritesd()
-    const client = new sdk.SpritesClient(srv.token, { baseURL: srv.baseURL })
-    sprite = await client.createSprite(uniqueName('inside'))
-  })
-  after(async () => {
-    await sprite?.delete().catch(() => undefined)
-    await srv?.stop()
-  })
+  const f = sdkSprite('inside')
 
   async function sh(script: string): Promise<string> {
-    const r = await sprite.execFile('bash', ['-c', script])
+    const r = await f.sprite.execFile('bash', ['-c', script])
     return r.stdout
   }
 
@@ -35,7 +22,7 @@ describe('sprite-env inside a sprite', {
     const list = JSON.parse(await sh('sprite-env services list'))
     const tick = list.find((s: { name: string }) => s.name === 'tick')
     assert.equal(tick.state.status, 'running')
-    const viaAPI = await sprite.getService('tick')
+    const viaAPI = await f.sprite.getService('tick')
     assert.equal(viaAPI.state.pid, tick.state.pid, 'the same supervisor answers both sides')
     assert.match(await sh('sprite-env services stop tick'), /"type":"complete"/)
     await sh('sprite-env services delete tick')

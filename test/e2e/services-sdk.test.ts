@@ -1,9 +1,8 @@
 // Conformance: services through the real, unmodified @fly/sprites package (sprites-api.md §7, §15).
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { loadFlySDK, type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import { describe, test } from 'node:test'
+import { sdkSprite } from './harness.ts'
 
-const sdk = await loadFlySDK()
 const isRoot = process.getuid?.() === 0
 
 interface LogEvent {
@@ -25,23 +24,11 @@ async function collect(stream: { processAll(h: (e: LogEvent) => void): Promise<v
 describe('@fly/sprites services conformance', {
   skip: isRoot ? false : 'needs root to run sprites',
 }, () => {
-  let srv: Spritesd
-  // biome-ignore lint/suspicious/noExplicitAny: the official SDK ships untyped JS here
-  let sprite: any
-
-  before(async () => {
-    srv = await startSpritesd()
-    const client = new sdk.SpritesClient(srv.token, { baseURL: srv.baseURL })
-    sprite = await client.createSprite(uniqueName('svcsdk'))
-  })
-  after(async () => {
-    await sprite?.delete().catch(() => undefined)
-    await srv?.stop()
-  })
+  const f = sdkSprite('svcsdk')
 
   test('create, get, list, logs, signal, stop, start, restart, delete', async () => {
     const created = await collect(
-      await sprite.createService(
+      await f.sprite.createService(
         'echoer',
         {
           cmd: 'sh',
@@ -57,45 +44,45 @@ describe('@fly/sprites services conformance', {
     assert.equal(created.at(-1)?.type, 'complete')
     assert.equal(created.at(-1)?.logFiles?.combined, '/.sprite/logs/services/echoer.log')
 
-    const svc = await sprite.getService('echoer')
+    const svc = await f.sprite.getService('echoer')
     assert.equal(svc.httpPort, 8123)
     assert.equal(svc.state.status, 'running')
     assert.deepEqual(svc.env, { A: '1' })
-    const list = await sprite.listServices()
+    const list = await f.sprite.listServices()
     assert.deepEqual(
       list.map((s: { name: string }) => s.name),
       ['echoer'],
     )
-    await assert.rejects(sprite.getService('missing'), /Service not found/)
+    await assert.rejects(f.sprite.getService('missing'), /Service not found/)
     await assert.rejects(
-      sprite.createService('other', { cmd: 'true', httpPort: 9000 }),
+      f.sprite.createService('other', { cmd: 'true', httpPort: 9000 }),
       /Service conflict/,
     )
 
-    await sprite.signalService('echoer', 'HUP')
-    const logs = await collect(await sprite.getServiceLogs('echoer', { duration: '1s' }))
+    await f.sprite.signalService('echoer', 'HUP')
+    const logs = await collect(await f.sprite.getServiceLogs('echoer', { duration: '1s' }))
     assert.ok(
       logs.some((e) => e.type === 'stdout' && e.data === 'got-hup'),
       JSON.stringify(logs),
     )
-    const tail = await collect(await sprite.getServiceLogs('echoer', { lines: 1 }))
+    const tail = await collect(await f.sprite.getServiceLogs('echoer', { lines: 1 }))
     assert.equal(tail.length, 2)
 
-    const stopped = await collect(await sprite.stopService('echoer', '2s'))
+    const stopped = await collect(await f.sprite.stopService('echoer', '2s'))
     assert.deepEqual(
       stopped.map((e) => e.type),
       ['stopping', 'stopped', 'complete'],
     )
-    assert.equal((await sprite.getService('echoer')).state.status, 'stopped')
-    const started = await collect(await sprite.startService('echoer', '500ms'))
+    assert.equal((await f.sprite.getService('echoer')).state.status, 'stopped')
+    const started = await collect(await f.sprite.startService('echoer', '500ms'))
     assert.equal(started[0]?.type, 'started')
-    const pid = (await sprite.getService('echoer')).state.pid
-    const restarted = await collect(await sprite.restartService('echoer', '500ms'))
+    const pid = (await f.sprite.getService('echoer')).state.pid
+    const restarted = await collect(await f.sprite.restartService('echoer', '500ms'))
     const types = restarted.map((e) => e.type)
     assert.ok(types.indexOf('stopping') < types.indexOf('started'), types.join(','))
-    assert.notEqual((await sprite.getService('echoer')).state.pid, pid)
+    assert.notEqual((await f.sprite.getService('echoer')).state.pid, pid)
 
-    await sprite.deleteService('echoer')
-    await assert.rejects(sprite.getService('echoer'), /Service not found/)
+    await f.sprite.deleteService('echoer')
+    await assert.rejects(f.sprite.getService('echoer'), /Service not found/)
   })
 })
