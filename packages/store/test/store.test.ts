@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, test } from 'node:test'
+import { after, test } from 'node:test'
 import Database from 'better-sqlite3'
 import { createMemoryStore, MIGRATIONS, openSQLiteStore } from '../src/index.ts'
 import { newSprite, storeContract } from './store-contract.ts'
@@ -51,13 +51,4 @@ test('sqlite: migration 3 keeps sprites made before it, without lifecycle timing
   } finally {
     await store.close()
   }
-})
-
-const pgURL = process.env.SPRITES_TEST_PG_URL
-describe('postgres', () => {
-  test('contract', {
-    skip: pgURL
-      ? 'SPRITES_TEST_PG_URL is set, but no PostgreSQL store is implemented yet'
-      : 'set SPRITES_TEST_PG_URL to run the contract against PostgreSQL',
-  }, () => {})
 })
