@@ -1,6 +1,6 @@
 // Scale: N sprites (default 200) created, each written to, sent to cold by the lifecycle, all
 // woken again and checked; with all of them cold, host memory is back to its baseline and no
-// mount or loop device is left. Takes several minutes: runs only with SPRITES_E2E_SCALE=1
+// mount or loop device is left. About a minute for 200 on the project's machines
 // (SPRITES_E2E_SCALE_N sets N).
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -17,7 +17,7 @@ import {
 import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
 
 const isRoot = process.getuid?.() === 0
-const enabled = process.env.SPRITES_E2E_SCALE === '1'
+/** 200 by default (the issue's figure, about a minute here); `SPRITES_E2E_SCALE_N` changes it. */
 const N = Number(process.env.SPRITES_E2E_SCALE_N ?? 200)
 const CONCURRENCY = 4
 
@@ -43,7 +43,7 @@ async function counters(srv: Spritesd): Promise<Record<string, number>> {
 }
 
 describe('scale', {
-  skip: !isRoot ? 'needs root to run sprites' : enabled ? false : 'set SPRITES_E2E_SCALE=1',
+  skip: isRoot ? false : 'needs root to run sprites',
 }, () => {
   let srv: Spritesd | undefined
   const names: string[] = []
