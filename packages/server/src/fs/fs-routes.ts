@@ -1,5 +1,6 @@
+import type { Duplex } from 'node:stream'
 import { readJSON } from '../http/body.ts'
-import type { RequestContext } from '../http/context.ts'
+import type { RequestContext, UpgradeContext } from '../http/context.ts'
 import { sendJSON } from '../http/respond.ts'
 import type { ModuleAPI, RouteHandler, ServerModule } from '../module-api.ts'
 import { fsInvalid, sendFsError } from './fs-errors.ts'
@@ -13,10 +14,11 @@ import {
   resolveFsPath,
 } from './fs-params.ts'
 import { type FsJSONOp, FsService, type FsServiceOptions } from './fs-service.ts'
+import { bindWatch, type FsWatchSandbox, spawnFsWatcher } from './fs-watch.ts'
 
 const FS = '/v1/sprites/:name/fs'
 
-/** The filesystem API, F1-F8 of sprites-api.md §5. */
+/** The filesystem API, F1-F9 of sprites-api.md §5. */
 export function fsModule(deps: FsServiceOptions): ServerModule {
   const fs = new FsService(deps)
   return (api) => {
@@ -35,6 +37,7 @@ export function fsModule(deps: FsServiceOptions): ServerModule {
     route('DELETE', 'delete', (ctx) => jsonOp(api, fs, ctx, 'delete', true))
     for (const op of ['rename', 'copy', 'chmod', 'chown'] as const)
       route('POST', op, (ctx) => jsonOp(api, fs, ctx, op, true))
+    api.upgrade(`${FS}/watch`, (ctx, socket, head) => watch(api, deps, ctx, socket, head))
   }
 }
 
@@ -58,6 +61,31 @@ async function read(api: ModuleAPI, fs: FsService, ctx: RequestContext): Promise
     ctx.log.warn({ err, path }, 'fs read failed midway')
     ctx.res.destroy()
   }
+}
+
+/**
+ * F9: wakes the sprite, starts one watcher in it and binds it to the socket. The socket is not
+ * activity (the dispatch hook skips watch paths), so it does not keep the sprite awake.
+ */
+async function watch(
+  api: ModuleAPI,
+  deps: FsServiceOptions,
+  ctx: UpgradeContext,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
+  const asRoot = parseFsBool(ctx.query.get('asRoot'), 'asRoot')
+  const sandbox = (await deps.provider.ensureRunning(sprite)) as FsWatchSandbox
+  const proc = await spawnFsWatcher(sandbox, asRoot)
+  let ws: Awaited<ReturnType<ModuleAPI['acceptWebSocket']>>
+  try {
+    ws = await api.acceptWebSocket(ctx, socket, head)
+  } catch (err) {
+    proc.signal(9)
+    throw err
+  }
+  bindWatch(ws, proc, sandbox, ctx.log)
 }
 
 async function write(api: ModuleAPI, fs: FsService, ctx: RequestContext): Promise<void> {
