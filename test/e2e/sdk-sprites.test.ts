@@ -58,6 +58,22 @@ describe('@fly/sprites sprite management', {
     )
   })
 
+  test('restart makes the sprite cold, boots it again and answers once it runs', async () => {
+    const s = client.sprite(names[2])
+    await s.execFile('sh', ['-c', 'echo kept > ~/kept.txt; sleep 300 >/dev/null 2>&1 &'])
+    const r = await fetch(`${srv.baseURL}/v1/sprites/${names[2]}/restart`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${srv.token}` },
+    })
+    assert.equal(r.status, 200)
+    const body = (await r.json()) as { sprite_name: string; machine_id: string }
+    assert.equal(body.sprite_name, names[2])
+    assert.match(body.machine_id, /^sp-[0-9a-f]{16}$/)
+    assert.equal((await client.getSprite(names[2])).status, 'running')
+    const after = await s.execFile('sh', ['-c', 'cat ~/kept.txt; pgrep -c sleep || true'])
+    assert.equal(after.stdout, 'kept\n0\n', 'the disk is kept, the processes are not')
+  })
+
   test('get, update labels and URL settings, delete', async () => {
     const got = await client.getSprite(names[1])
     assert.equal(got.name, names[1])

@@ -28,7 +28,7 @@ import { fsModule } from './fs/fs-routes.ts'
 import { formatChecks, runDoctor } from './host/doctor.ts'
 import { killPointHook } from './host/kill-point.ts'
 import { reconcile } from './host/reconcile.ts'
-import { RuntimeSpriteHost, UID_COUNT } from './host/runtime-sprite-host.ts'
+import { RuntimeSpriteHost, sandboxID, UID_COUNT } from './host/runtime-sprite-host.ts'
 import { prepareSpriteBin } from './host/sprite-bin.ts'
 import { startTLSListener, type TLSListener } from './http/tls-listener.ts'
 import { createInSpriteAPI } from './insprite/index.ts'
@@ -185,6 +185,12 @@ async function serve(config: ServerConfig): Promise<number> {
     },
     status: (s) => host.status(s),
     imageVersion: () => image.version,
+    // M8: as if the sprite went cold, then boot; answers once it runs again.
+    restart: async (s) => {
+      await host.stop(s, 'sprite restarted')
+      await host.ensureRunning(s)
+      return { machineID: sandboxID(s) }
+    },
     subscribe: (listener) => {
       const onStatus = (spriteID: string, status: SpriteStatus, at: Date) =>
         listener({ spriteID, status, at })
