@@ -143,4 +143,25 @@ describe('filesystem watch', { skip: isRoot ? false : 'needs root to run sprites
       w.close()
     }
   })
+
+  test('a watch on a cold sprite does not wake it; it starts once something else does', async () => {
+    const status = async () => (await client.getSprite(name)).status
+    await waitUntil(async () => (await status()) === 'cold', 30_000, 'the sprite is cold')
+    const url = `${conn.baseURL.replace(/^http/, 'ws')}/v1/sprites/${name}/fs/watch`
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${conn.token}` } })
+    const c = collector((fn) => ws.on('message', (d) => fn(JSON.parse(String(d)))))
+    try {
+      await new Promise((res, rej) => ws.once('open', res).once('error', rej))
+      ws.send(JSON.stringify({ type: 'subscribe', paths: [dir] }))
+      await new Promise((r) => setTimeout(r, 1500))
+      assert.equal(await status(), 'cold', 'the watch did not wake the sprite')
+      assert.deepEqual(c.seen, [], 'nothing is watched yet')
+      await sh(conn, name, 'true')
+      await c.until((m) => m.type === 'subscribed', 'subscribed once the sprite runs')
+      await sh(conn, name, `touch ${dir}/after-wake`)
+      await c.until(ev('create', `${dir}/after-wake`), 'create after the wake')
+    } finally {
+      ws.close()
+    }
+  })
 })

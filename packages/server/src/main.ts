@@ -228,7 +228,7 @@ async function serve(config: ServerConfig): Promise<number> {
       execModule(execService, ports.follow),
       ports.module,
       checkpointsModule(checkpoints),
-      fsModule({ provider: host, activity }),
+      fsModule({ provider: host, activity, states: host }),
       serviceModule(supervisor),
       proxyModule({ host, supervisor, hold: (id) => activity.hold(id) }),
       (api) => api.onClose(() => lifecycle.close()),

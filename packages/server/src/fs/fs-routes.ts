@@ -1,4 +1,6 @@
 import type { Duplex } from 'node:stream'
+import type { SpriteRecord } from '@sprites/store'
+import type { RawData } from 'ws'
 import { readJSON } from '../http/body.ts'
 import type { RequestContext, UpgradeContext } from '../http/context.ts'
 import { sendJSON } from '../http/respond.ts'
@@ -13,7 +15,7 @@ import {
   parseFsRange,
   resolveFsPath,
 } from './fs-params.ts'
-import { type FsJSONOp, FsService, type FsServiceOptions } from './fs-service.ts'
+import { type FsJSONOp, FsService, type FsServiceOptions, type SpriteStates } from './fs-service.ts'
 import { bindWatch, type FsWatchSandbox, spawnFsWatcher } from './fs-watch.ts'
 
 const FS = '/v1/sprites/:name/fs'
@@ -64,8 +66,9 @@ async function read(api: ModuleAPI, fs: FsService, ctx: RequestContext): Promise
 }
 
 /**
- * F9: wakes the sprite, starts one watcher in it and binds it to the socket. The socket is not
- * activity (the dispatch hook skips watch paths), so it does not keep the sprite awake.
+ * F9: starts one watcher in the sprite and binds it to the socket. A watch never wakes a sprite
+ * and is not activity (the dispatch hook skips watch paths): on a warm or cold sprite the socket
+ * is accepted and the client's subscriptions are held until something else wakes it.
  */
 async function watch(
   api: ModuleAPI,
@@ -76,6 +79,19 @@ async function watch(
 ): Promise<void> {
   const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
   const asRoot = parseFsBool(ctx.query.get('asRoot'), 'asRoot')
+  const states = deps.states
+  if (states && states.status(sprite) !== 'running') {
+    const ws = await api.acceptWebSocket(ctx, socket, head)
+    const held: Array<[RawData, boolean]> = []
+    const hold = (data: RawData, isBinary: boolean) => held.push([data, isBinary])
+    ws.on('message', hold)
+    if (!(await untilRunning(states, sprite, ws))) return
+    const sandbox = (await deps.provider.ensureRunning(sprite)) as FsWatchSandbox
+    bindWatch(ws, await spawnFsWatcher(sandbox, asRoot), sandbox, ctx.log)
+    ws.off('message', hold)
+    for (const [data, isBinary] of held) ws.emit('message', data, isBinary)
+    return
+  }
   const sandbox = (await deps.provider.ensureRunning(sprite)) as FsWatchSandbox
   const proc = await spawnFsWatcher(sandbox, asRoot)
   let ws: Awaited<ReturnType<ModuleAPI['acceptWebSocket']>>
@@ -86,6 +102,31 @@ async function watch(
     throw err
   }
   bindWatch(ws, proc, sandbox, ctx.log)
+}
+
+/** Resolves true once the sprite boots or thaws, false if the client leaves first. */
+function untilRunning(
+  states: SpriteStates,
+  sprite: SpriteRecord,
+  ws: Awaited<ReturnType<ModuleAPI['acceptWebSocket']>>,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onState = (s: { id: string } | string) => {
+      if ((typeof s === 'string' ? s : s.id) !== sprite.id) return
+      done(true)
+    }
+    const done = (running: boolean) => {
+      states.off('booted', onState)
+      states.off('thawed', onState)
+      ws.off('close', onClose)
+      resolve(running)
+    }
+    const onClose = () => done(false)
+    states.on('booted', onState)
+    states.on('thawed', onState)
+    ws.once('close', onClose)
+    if (states.status(sprite) === 'running') done(true)
+  })
 }
 
 async function write(api: ModuleAPI, fs: FsService, ctx: RequestContext): Promise<void> {

@@ -20,6 +20,18 @@ export interface FsServiceOptions {
   provider: FsSandboxProvider
   /** Lifecycle activity: an fs call keeps the sprite running while it lasts. */
   activity?: Pick<ActivityReporter, 'hold'>
+  /**
+   * Live state without waking: a watch socket on a sprite that is not running waits for it to
+   * run (its `booted` or `thawed` event) instead of waking it (sprites-api.md §11).
+   */
+  states?: SpriteStates
+}
+
+/** The host's view of a sprite's state, and its transitions. */
+export interface SpriteStates {
+  status(sprite: SpriteRecord): 'running' | 'warm' | 'cold'
+  on(event: 'booted' | 'thawed', fn: (sprite: { id: string } | string) => void): unknown
+  off(event: 'booted' | 'thawed', fn: (sprite: { id: string } | string) => void): unknown
 }
 
 /** Identity of an operation (D26): user `sprite` unless `asRoot`. */
