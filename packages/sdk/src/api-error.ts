@@ -18,7 +18,8 @@ function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(HTTP_STATUS, value)
 }
 
-function parseJSONObject(text: string): Record<string, unknown> | null {
+/** The JSON object in `text`, or null when it is not one. */
+export function parseJSONObject(text: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(text)
     return typeof v === 'object' && v !== null && !Array.isArray(v)

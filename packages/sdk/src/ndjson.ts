@@ -1,3 +1,4 @@
+import { parseJSONObject } from './api-error.ts'
 /**
  * Reads newline-delimited JSON objects from a response body (§1.4). Blank lines and lines that
  * are not JSON objects are skipped; a final line without `\n` is still read.
@@ -28,13 +29,5 @@ export async function* readNDJSON(
 
 function parseLine(line: string): Record<string, unknown> | null {
   const text = line.trim()
-  if (!text) return null
-  try {
-    const v: unknown = JSON.parse(text)
-    return typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : null
-  } catch {
-    return null
-  }
+  return text ? parseJSONObject(text) : null
 }

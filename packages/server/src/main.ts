@@ -78,13 +78,19 @@ function logger(config: ServerConfig) {
   return pino({ level: config.logLevel, redact: ['token', '*.token', 'authorization'] })
 }
 
-async function setup(config: ServerConfig, rebuild: boolean): Promise<number> {
-  const log = logger(config)
-  const volumes = createReflinkVolumeDriver({
+/** The storage driver as configured; `setup` and `serve` must prepare the same pool. */
+function volumesFor(config: ServerConfig, log: ReturnType<typeof logger>) {
+  return createReflinkVolumeDriver({
     dataDir: config.dataDir,
     cacheDir: config.cacheDir,
+    poolSizeBytes: config.poolSizeGB * 1024 ** 3,
     log,
   })
+}
+
+async function setup(config: ServerConfig, rebuild: boolean): Promise<number> {
+  const log = logger(config)
+  const volumes = volumesFor(config, log)
   const image = await volumes.ensureBaseImage({
     rebuild,
     onProgress: (message) => console.log(`  ${message}`),
@@ -96,12 +102,7 @@ async function setup(config: ServerConfig, rebuild: boolean): Promise<number> {
 
 async function serve(config: ServerConfig): Promise<number> {
   const log = logger(config)
-  const volumes = createReflinkVolumeDriver({
-    dataDir: config.dataDir,
-    cacheDir: config.cacheDir,
-    poolSizeBytes: config.poolSizeGB * 1024 ** 3,
-    log,
-  })
+  const volumes = volumesFor(config, log)
   const image = await volumes.ensureBaseImage({
     onProgress: (message) => log.info({ stage: 'base-image' }, message),
   })

@@ -1,21 +1,5 @@
-type LogFn = (context: object, msg?: string) => void
-/** The logger the client writes to; pino satisfies it. */
-export interface Logger {
-  debug: LogFn
-  info: LogFn
-  warn: LogFn
-  error: LogFn
-  child(bindings: object): Logger
-}
-const noop = () => {}
-/** A logger that drops everything. */
-export const NOOP_LOGGER: Logger = {
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  child: () => NOOP_LOGGER,
-}
+export type { Logger } from '@sprites/protocol'
+export { noopLogger as NOOP_LOGGER } from '@sprites/protocol'
 
 /** Errors of the agent client. `errno` is the agent's code for `agent_spawn_failed`. */
 export class AgentError extends Error {
