@@ -150,8 +150,12 @@ describe('exec protocol', { skip: isRoot ? false : 'needs root to run sprites' }
   })
 
   test('session list shape and kill with timeout=0 only signals', async () => {
-    const c = await connect(`/v1/sprites/${name}/exec?cmd=sh&cmd=-c&cmd=trap+''+TERM;sleep+30`)
+    const c = await connect(
+      `/v1/sprites/${name}/exec?cmd=sh&cmd=-c&cmd=trap+''+TERM;echo+ready;sleep+30`,
+    )
     const id = c.texts[0]?.session_id as number
+    // The TERM sent below must find the trap in place.
+    await waitFor(() => Buffer.concat(c.out).toString().includes('ready'))
     const list = (await (await api('GET', `/v1/sprites/${name}/exec`)).json()) as {
       sessions: Array<Record<string, unknown>>
       count: number
@@ -159,7 +163,7 @@ describe('exec protocol', { skip: isRoot ? false : 'needs root to run sprites' }
     const s = list.sessions.find((x) => x.id === id)
     assert.ok(s)
     assert.equal(list.count, list.sessions.length)
-    assert.equal(s.command, "/usr/bin/sh -c trap '' TERM;sleep 30")
+    assert.equal(s.command, "/usr/bin/sh -c trap '' TERM;echo ready;sleep 30")
     assert.equal(s.workdir, '/home/sprite')
     assert.equal(s.is_active, true)
     const r = await api('POST', `/v1/sprites/${name}/exec/${id}/kill?signal=TERM&timeout=0s`)
