@@ -87,8 +87,8 @@ export function urlRequest(
   baseURL: string,
   host: string,
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
-): Promise<RawResponse> {
+  opts: { method?: string; headers?: Record<string, string>; body?: Buffer; discard?: boolean } = {},
+): Promise<RawResponse & { length: number }> {
   const u = new URL(baseURL)
   return new Promise((resolve, reject) => {
     const req = request(
@@ -101,13 +101,19 @@ export function urlRequest(
         timeout: 30_000,
       },
       (res) => {
+        // `discard` counts the bytes without holding them (for bodies larger than memory checks).
         const chunks: Buffer[] = []
-        res.on('data', (d: Buffer) => chunks.push(d))
+        let length = 0
+        res.on('data', (d: Buffer) => {
+          length += d.length
+          if (!opts.discard) chunks.push(d)
+        })
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks),
+            length,
           }),
         )
         res.on('error', reject)

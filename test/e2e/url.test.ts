@@ -149,15 +149,21 @@ describe('sprite URL', { skip: isRoot ? false : 'needs root to run sprites' }, (
     socket.destroy()
   })
 
-  test('a 100 MB download streams through; a 20 MB upload arrives whole', async () => {
+  test('a 400 MB download streams through; a 20 MB upload arrives whole', async (t) => {
     const peakBefore = peakRSS(srv.pid)
-    const n = 100 * 1024 * 1024
-    const r = await urlRequest(conn.baseURL, host, `/big?n=${n}`, { headers: bearer() })
+    const n = 400 * 1024 * 1024
+    const r = await urlRequest(conn.baseURL, host, `/big?n=${n}`, {
+      headers: bearer(),
+      discard: true,
+    })
     assert.equal(r.status, 200)
-    assert.equal(r.body.length, n)
-    // spritesd relays without holding the body: its peak RSS must not grow by anything near 100 MB.
+    assert.equal(r.length, n)
+    // spritesd relays without holding the body: its peak RSS must grow by far less than 400 MB.
+    // Relayed chunks are garbage until V8 collects them (it lets ~64 MB of external memory pile
+    // up first), so the bound leaves room for that and still fails for any buffering of the body.
     const grown = peakRSS(srv.pid) - peakBefore
-    assert.ok(grown < 48 * 1024 * 1024, `spritesd peak RSS grew by ${grown} bytes`)
+    t.diagnostic(`spritesd peak RSS grew by ${Math.round(grown / 2 ** 20)} MiB for 400 MiB relayed`)
+    assert.ok(grown < 160 * 1024 * 1024, `spritesd peak RSS grew by ${grown} bytes`)
     const up = await urlRequest(conn.baseURL, host, '/upload', {
       method: 'POST',
       headers: bearer(),
