@@ -87,7 +87,12 @@ export function urlRequest(
   baseURL: string,
   host: string,
   path: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: Buffer; discard?: boolean } = {},
+  opts: {
+    method?: string
+    headers?: Record<string, string>
+    body?: Buffer
+    discard?: boolean
+  } = {},
 ): Promise<RawResponse & { length: number }> {
   const u = new URL(baseURL)
   return new Promise((resolve, reject) => {
