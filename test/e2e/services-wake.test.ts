@@ -155,3 +155,43 @@ describe('services across a warm wake', { skip }, () => {
     assert.equal(after?.state.pid, before.state.pid)
   })
 })
+
+describe('services when a warm sprite goes cold', { skip }, () => {
+  let srv: Spritesd
+  let conn: Conn
+  const names: string[] = []
+
+  before(async () => {
+    srv = await startSpritesd({ SPRITES_WARM_AFTER_MS: '500', SPRITES_COLD_AFTER_MS: '2000' })
+    conn = { baseURL: srv.baseURL, token: srv.token }
+  })
+  after(async () => {
+    await deleteAll(conn, names)
+    await srv?.stop()
+  })
+
+  test('frozen services are thawed for a graceful stop, dependants first', async () => {
+    const sp = uniqueName('svccold')
+    names.push(sp)
+    await createSprite(conn, sp)
+    await put(conn, sp, 'db', noting('db'))
+    await put(conn, sp, 'app', noting('app', ['db']))
+    for (const n of ['db', 'app']) await running(conn, sp, n)
+    const seen: string[] = []
+    await waitUntil(
+      async () => {
+        const s = await status(conn, sp)
+        if (seen.at(-1) !== s) seen.push(s)
+        return s === 'cold'
+      },
+      20_000,
+      'sprite cold',
+    )
+    assert.ok(seen.includes('warm'), `went cold by way of warm: ${seen.join(' → ')}`)
+    // The exec wakes it cold; the notes were written by the TERM traps before the sandbox went.
+    assert.equal(
+      (await sh(conn, sp, 'cat /home/sprite/stops')).trim().split('\n').join(','),
+      'app,db',
+    )
+  })
+})

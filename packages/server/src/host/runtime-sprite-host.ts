@@ -51,6 +51,11 @@ interface Live {
   freezing?: Promise<void>
 }
 
+interface StoppingHook {
+  fn: (sprite: SpriteRecord) => Promise<void>
+  wantsWarm: ((sprite: SpriteRecord) => boolean) | undefined
+}
+
 /** How long `stop()` waits for the `onStopping` hooks before it kills the sandbox. */
 export const STOPPING_TIMEOUT_MS = 10_000
 
@@ -82,7 +87,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
   /** Status shown while a stop tears a sandbox down. */
   readonly #stopping = new Map<string, SpriteStatus>()
   readonly #now: () => Date
-  readonly #stoppingHooks: ((sprite: SpriteRecord) => Promise<void>)[] = []
+  readonly #stoppingHooks: StoppingHook[] = []
 
   constructor(o: RuntimeSpriteHostOptions) {
     super()
@@ -157,11 +162,16 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
 
   /**
    * Registers a hook awaited (all hooks together, at most {@link STOPPING_TIMEOUT_MS}) by `stop()`
-   * while a running sprite's sandbox is still alive, e.g. to stop its services gracefully. Not
-   * called for a warm (frozen) sprite, nor when a sandbox dies on its own.
+   * while a running sprite's sandbox is still alive, e.g. to stop its services gracefully. A warm
+   * (frozen) sprite that goes cold is thawed for the hooks when some hook's `wantsWarm` says it
+   * has work there (a frozen process cannot handle SIGTERM); otherwise, and for a deleted sprite
+   * or a sandbox that died on its own, the hooks are not called.
    */
-  onStopping(fn: (sprite: SpriteRecord) => Promise<void>): void {
-    this.#stoppingHooks.push(fn)
+  onStopping(
+    fn: (sprite: SpriteRecord) => Promise<void>,
+    wantsWarm?: (sprite: SpriteRecord) => boolean,
+  ): void {
+    this.#stoppingHooks.push({ fn, wantsWarm })
   }
 
   /**
@@ -172,6 +182,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
     await this.#waking.get(sprite.id)?.catch(() => undefined)
     await this.#reaping.get(sprite.id)
     await this.#live.get(sprite.id)?.freezing
+    await this.#thawForStopping(sprite)
     if (this.#live.get(sprite.id)?.phase === 'running') await this.#runStopping(sprite)
     const live = this.#live.get(sprite.id)
     this.#live.delete(sprite.id)
@@ -192,10 +203,26 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
     }
   }
 
+  /**
+   * A warm sprite going cold (not deleted) is thawed when a hook has work in it; no `thawed`
+   * event: the sprite is on its way down, not woken. A failed thaw leaves it to the kill.
+   */
+  async #thawForStopping(sprite: SpriteRecord): Promise<void> {
+    const live = this.#live.get(sprite.id)
+    if (live?.phase !== 'warm' || this.#destroyed.has(sprite.id)) return
+    if (!this.#stoppingHooks.some((h) => h.wantsWarm?.(sprite))) return
+    try {
+      await live.sandbox.thaw()
+      live.phase = 'running'
+    } catch (err) {
+      this.#o.log.warn({ spriteID: sprite.id, err }, 'thaw before stopping failed')
+    }
+  }
+
   async #runStopping(sprite: SpriteRecord): Promise<void> {
     if (this.#stoppingHooks.length === 0) return
     let timer: NodeJS.Timeout | undefined
-    const hooks = Promise.allSettled(this.#stoppingHooks.map((fn) => fn(sprite))).then((rs) => {
+    const hooks = Promise.allSettled(this.#stoppingHooks.map((h) => h.fn(sprite))).then((rs) => {
       for (const r of rs) {
         if (r.status === 'rejected')
           this.#o.log.warn({ spriteID: sprite.id, err: r.reason }, 'stopping hook failed')

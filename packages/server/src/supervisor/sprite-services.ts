@@ -170,6 +170,12 @@ export class SpriteServices extends EventEmitter {
     }
   }
 
+  /** True while some service is starting or running (it is owed a graceful stop). */
+  hasRunning(): boolean {
+    for (const e of this.#entries.values()) if (e.runner.isRunning) return true
+    return false
+  }
+
   /** The sprite stopped: every process is gone; nothing is written. */
   dispose(): void {
     this.#disposed = true

@@ -8,8 +8,14 @@ export interface SupervisorHost {
   ensureRunning(sprite: SpriteRecord): Promise<Sandbox>
   on(event: 'booted', fn: (sprite: SpriteRecord, sandbox: Sandbox) => void): unknown
   on(event: 'stopped', fn: (spriteID: string, reason: string) => void): unknown
-  /** Awaited before a running sprite's sandbox is stopped (services stop gracefully then). */
-  onStopping?(fn: (sprite: SpriteRecord) => Promise<void>): void
+  /**
+   * Awaited before a running sprite's sandbox is stopped (services stop gracefully then); a warm
+   * one is thawed for it when `wantsWarm` says so.
+   */
+  onStopping?(
+    fn: (sprite: SpriteRecord) => Promise<void>,
+    wantsWarm?: (sprite: SpriteRecord) => boolean,
+  ): void
 }
 
 /** How long each service gets after SIGTERM when its sprite stops. */
@@ -24,8 +30,9 @@ export interface SupervisorOptions {
 /**
  * The service supervisor of every sprite. It lives on the host side and runs each service
  * through the sprite's agent: services start when a sprite boots (cold wake, restore), are
- * stopped gracefully (reverse `needs` order) before a running sprite's sandbox stops and are
- * forgotten once it has; a warm (frozen) sprite keeps its processes, so nothing restarts.
+ * stopped gracefully (reverse `needs` order) before a sprite's sandbox stops — a warm one is
+ * thawed for that — and are forgotten once it has; a warm wake keeps the processes, so nothing
+ * restarts.
  */
 export class Supervisor {
   readonly #o: SupervisorOptions
@@ -35,7 +42,10 @@ export class Supervisor {
     this.#o = o
     o.host.on('booted', (sprite, sandbox) => this.#onBooted(sprite, sandbox))
     o.host.on('stopped', (spriteID) => this.#onStopped(spriteID))
-    o.host.onStopping?.((sprite) => this.#onStopping(sprite.id))
+    o.host.onStopping?.(
+      (sprite) => this.#onStopping(sprite.id),
+      (sprite) => this.#sprites.get(sprite.id)?.services.hasRunning() ?? false,
+    )
   }
 
   /** The services of a sprite, waking it first; resolves once its definitions are loaded. */
