@@ -26,6 +26,7 @@ test('non-JSON bodies get a code from the status and the text as message', () =>
   assert.equal(err.message, 'Bad Gateway')
   assert.equal(parseAPIError(500, '').message, 'HTTP 500')
   assert.equal(parseAPIError(418, 'teapot').code, 'internal')
+  assert.equal(parseAPIError(507, 'Insufficient Storage').code, 'insufficient_storage')
 })
 
 test('unknown codes fall back to the status and stay in details', () => {

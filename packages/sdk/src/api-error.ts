@@ -12,6 +12,7 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   429: 'sprite_creation_rate_limited',
   502: 'bad_gateway',
   503: 'sprite_unavailable',
+  507: 'insufficient_storage',
 }
 
 function isErrorCode(value: unknown): value is ErrorCode {
