@@ -25,6 +25,11 @@ export interface SandboxSpec {
    * later appear and disappear inside. None leaves `/.sprite/checkpoints` out.
    */
   checkpointsDir?: string
+  /**
+   * Host directory bound read-only at `/.sprite/policy` (the sprite's policy files, rewritten by
+   * the host while it runs). None leaves the image's `/.sprite/policy`.
+   */
+  policyDir?: string
 }
 
 /** One process to start inside a sandbox. */

@@ -16,6 +16,7 @@ import { apiURL, type Query, request, requestJSON } from './http.ts'
 import { readHTTPExec } from './http-exec.ts'
 import { readNDJSON } from './ndjson.ts'
 import { type ResolvedOptions, resolveOptions, type SpritesClientOptions } from './options.ts'
+import { policyCalls } from './policies.ts'
 import { PortProxy, type PortProxyOptions } from './port-proxy.ts'
 import { PortWatch } from './port-watch.ts'
 import { openProxyConnection } from './proxy-connection.ts'
@@ -28,7 +29,10 @@ import type {
   KillSessionOptions,
   ListCheckpointsOptions,
   ListSpritesOptions,
+  NetworkPolicy,
   Organization,
+  PrivilegesPolicy,
+  ResourcesPolicy,
   SessionSummary,
   Sprite,
   SpriteList,
@@ -193,6 +197,52 @@ export class SpritesClient {
   /** Restores a checkpoint (C4): sessions end and the sprite restarts on the restored disk. */
   restoreCheckpoint(name: string, id: string): AsyncGenerator<CheckpointEvent> {
     return checkpointCalls.restore(this.#o, name, id)
+  }
+
+  /** The network egress policy (§8.1); `{rules: []}` means no enforcement. Does not wake. */
+  getNetworkPolicy(name: string): Promise<NetworkPolicy> {
+    return policyCalls.getNetwork(this.#o, name)
+  }
+
+  /**
+   * Replaces every network rule (§8.1); applies within about a second to a running sprite.
+   * @throws SpritesError `invalid_argument` with the server's `invalid policy: …` message
+   */
+  updateNetworkPolicy(name: string, policy: NetworkPolicy): Promise<void> {
+    return policyCalls.updateNetwork(this.#o, name, policy)
+  }
+
+  /** The privileges policy (§8.2); `{}` when unset. */
+  getPrivilegesPolicy(name: string): Promise<PrivilegesPolicy> {
+    return policyCalls.getPrivileges(this.#o, name)
+  }
+
+  /** Replaces the privileges policy (§8.2; stored only in v1). @throws SpritesError `invalid_argument` */
+  updatePrivilegesPolicy(name: string, policy: PrivilegesPolicy): Promise<void> {
+    return policyCalls.updatePrivileges(this.#o, name, policy)
+  }
+
+  /** Removes the privileges policy (§8.2). */
+  deletePrivilegesPolicy(name: string): Promise<void> {
+    return policyCalls.delete(this.#o, name, 'privileges')
+  }
+
+  /** The resources policy (§8.2); `{}` when unset. */
+  getResourcesPolicy(name: string): Promise<ResourcesPolicy> {
+    return policyCalls.getResources(this.#o, name)
+  }
+
+  /**
+   * Replaces the resources policy (§8.2); `memory.limitMB` is the memory limit from the next
+   * cold boot. @throws SpritesError `invalid_argument` outside 64 MiB-1 TiB
+   */
+  updateResourcesPolicy(name: string, policy: ResourcesPolicy): Promise<void> {
+    return policyCalls.updateResources(this.#o, name, policy)
+  }
+
+  /** Removes the resources policy: the next boot uses `config.ramMB` again (§8.2). */
+  deleteResourcesPolicy(name: string): Promise<void> {
+    return policyCalls.delete(this.#o, name, 'resources')
   }
 
   /**

@@ -167,3 +167,17 @@ export interface PortEvent {
   /** Pid inside the sprite of the listening process; 0 when unknown. */
   pid: number
 }
+
+export type { DomainRule, IncludeRule, NetworkPolicy, NetworkRule } from '@sprites/protocol'
+
+/** Process privilege restrictions (§8.2), camelCase on the wire too; stored only in v1. */
+export interface PrivilegesPolicy {
+  profile?: 'minimal' | 'standard' | 'privileged'
+  devices?: string[]
+  noNewPrivileges?: boolean
+}
+
+/** Memory policy (§8.2): `limitMB` becomes the memory limit at the sprite's next cold boot. */
+export interface ResourcesPolicy {
+  memory?: { limitMB: number; autoscale?: boolean }
+}

@@ -35,6 +35,8 @@ import { createInSpriteAPI } from './insprite/index.ts'
 import { ActivityTracker } from './lifecycle/activity.ts'
 import { LifecycleManager } from './lifecycle/lifecycle-manager.ts'
 import { requestActivity } from './lifecycle/request-activity.ts'
+import { createPolicyFiles } from './policy/policy-files.ts'
+import { policyModule } from './policy/policy-routes.ts'
 import { createPortEvents } from './ports/ports-module.ts'
 import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
@@ -127,6 +129,9 @@ async function serve(config: ServerConfig): Promise<number> {
     log,
   })
   await browser.close()
+  // /.sprite/policy/network.json of each running sprite, a read-only bind of a host directory.
+  const policyFiles = createPolicyFiles({ runDir: config.runDir, store, log })
+  await policyFiles.clear()
   const host = new RuntimeSpriteHost({
     store,
     volumes,
@@ -138,7 +143,9 @@ async function serve(config: ServerConfig): Promise<number> {
     onStopped: (spriteID, reason) => exec?.abortAll(spriteID, reason),
     killPoint: killPointHook(config.testKillPoint),
     checkpointsDir: (s, sandboxID) => browser.prepare(s, sandboxID),
+    policyDir: (s) => policyFiles.prepare(s),
   })
+  host.on('stopped', (spriteID: string) => void policyFiles.release(spriteID))
   host.on('booted', (sprite: SpriteRecord) => void browser.changed(sprite))
   host.on('stopped', (spriteID: string) => void browser.release(spriteID))
   exec = new ExecService({ provider: host, activity })
@@ -183,6 +190,7 @@ async function serve(config: ServerConfig): Promise<number> {
     destroy: async (s) => {
       execService.forget(s.id)
       await host.destroy(s)
+      await policyFiles.release(s.id)
     },
     status: (s) => host.status(s),
     imageVersion: () => image.version,
@@ -231,6 +239,7 @@ async function serve(config: ServerConfig): Promise<number> {
       checkpointsModule(checkpoints),
       fsModule({ provider: host, activity, states: host }),
       serviceModule(supervisor),
+      policyModule({ files: policyFiles }),
       proxyModule({ host, supervisor, hold: (id) => activity.hold(id) }),
       (api) => api.onClose(() => lifecycle.close()),
       (api) => api.onClose(() => host.stopAll().then(() => browser.close())),

@@ -46,4 +46,6 @@ name); it shares the host's kernel.
   and direct connections to other addresses are refused.
 - Private networks and the host are never reachable.
 - The current policy is in \`/.sprite/policy/network.json\`; it cannot be changed from inside.
+- Memory is capped (no swap) by the owner's resources policy, else the sprite's \`ram_mb\`; a new
+  cap applies from the next cold start.
 `

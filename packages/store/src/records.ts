@@ -1,5 +1,11 @@
 import { SpritesError } from '@sprites/protocol'
-import type { NewSprite, SpritePatch, SpriteRecord } from './store.ts'
+import type {
+  NewSprite,
+  PoliciesPatch,
+  SpritePatch,
+  SpritePolicies,
+  SpriteRecord,
+} from './store.ts'
 import { uidBaseForSlot } from './tokens.ts'
 
 /** Patch fields that a client can see change; setting any of them bumps `updatedAt`. */
@@ -31,12 +37,30 @@ export function applyPatch(sprite: SpriteRecord, patch: SpritePatch, now: Date):
   const next: SpriteRecord = { ...sprite }
   let visible = false
   for (const [key, value] of Object.entries(patch) as [keyof SpritePatch, unknown][]) {
-    if (value === undefined) continue
+    if (value === undefined || key === 'policies') continue
     ;(next as unknown as Record<string, unknown>)[key] = structuredClone(value)
     if (USER_VISIBLE.includes(key)) visible = true
   }
+  if (patch.policies) setPolicies(next, mergePolicies(sprite.policies, patch.policies))
   if (visible) next.updatedAt = now
   return next
+}
+
+/** `current` with each kind named in `patch` replaced (a value) or removed (`null`). */
+function mergePolicies(current: SpritePolicies | undefined, patch: PoliciesPatch): SpritePolicies {
+  const merged: Record<string, unknown> = { ...current }
+  for (const [kind, value] of Object.entries(patch)) {
+    if (value === undefined) continue
+    if (value === null) delete merged[kind]
+    else merged[kind] = structuredClone(value)
+  }
+  return merged as SpritePolicies
+}
+
+/** Sets `policies`, leaving the field out when no kind is set (the state of a new sprite). */
+function setPolicies(sprite: SpriteRecord, policies: SpritePolicies): void {
+  if (Object.keys(policies).length > 0) sprite.policies = policies
+  else delete sprite.policies
 }
 
 /** The error for a name already taken in the same org. */

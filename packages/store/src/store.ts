@@ -1,4 +1,4 @@
-import type { SpriteStatus } from '@sprites/protocol'
+import type { NetworkPolicy, SpriteStatus } from '@sprites/protocol'
 import type { CheckpointStore } from './checkpoints.ts'
 
 /** An organization: every token and sprite belongs to exactly one. */
@@ -37,6 +37,28 @@ export interface SpriteLifecycle {
   coldAfterS?: number
 }
 
+/** The privileges policy (§8.2): stored and returned as given; no effect in v1. */
+export interface PrivilegesPolicy {
+  profile?: 'minimal' | 'standard' | 'privileged'
+  devices?: string[]
+  noNewPrivileges?: boolean
+}
+
+/** The resources policy (§8.2), wire-shaped: `memory.limit_mb` is the memory limit from the next cold boot. */
+export interface ResourcesPolicy {
+  memory: { limit_mb: number; autoscale: boolean }
+}
+
+/**
+ * A sprite's policies (§8), each kind absent until set. An absent `network` means `{rules: []}`:
+ * no enforcement.
+ */
+export interface SpritePolicies {
+  network?: NetworkPolicy
+  privileges?: PrivilegesPolicy
+  resources?: ResourcesPolicy
+}
+
 /** Where a sprite is in a multi-step operation; anything but `ready` is finished or rolled back at start-up. */
 export type SpriteOpState = 'creating' | 'ready' | 'deleting'
 
@@ -54,6 +76,8 @@ export interface SpriteRecord {
   runtime: string
   /** X3 overrides of the server's hibernation timings; absent = the server's settings. */
   lifecycle?: SpriteLifecycle
+  /** §8 policies; absent = none set. Changed as a whole through `updateSprite(id, { policies })`. */
+  policies?: SpritePolicies
   /** Small integer unique among live sprites; names the netns, veth and address block. */
   readonly slot: number
   /** First host uid of the 65536 that the sprite's user namespace maps. */
@@ -94,7 +118,13 @@ export type SpritePatch = Partial<
     | 'lastStartedAt'
     | 'lastActiveAt'
   >
->
+> & {
+  /** Per kind: a value replaces that kind, `null` removes it, absent keeps it. */
+  policies?: PoliciesPatch
+}
+
+/** A change to some kinds of a sprite's policies; the kinds left out stay as they are. */
+export type PoliciesPatch = { [K in keyof SpritePolicies]?: SpritePolicies[K] | null }
 
 export interface ListSpritesOptions {
   prefix?: string
@@ -119,6 +149,10 @@ export interface Store extends CheckpointStore {
   /** Looks a token up by its full value; null when unknown or malformed. */
   resolveToken(token: string): Promise<{ org: OrgRecord; token: TokenRecord } | null>
   revokeToken(tokenID: string): Promise<void>
+  /** One token's record by id (never its value); null when unknown or revoked. */
+  getToken(tokenID: string): Promise<TokenRecord | null>
+  /** The org's tokens, oldest first. */
+  listTokens(orgID: string): Promise<TokenRecord[]>
 
   /** Inserts a sprite, allocating its slot and uid range. */
   insertSprite(sprite: NewSprite): Promise<SpriteRecord>

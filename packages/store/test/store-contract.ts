@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { NewSprite, Store } from '../src/index.ts'
+import type { NewSprite, SpritePolicies, Store } from '../src/index.ts'
 
 /** Opens a fresh, empty store; `reopen` (if given) opens the same data again after close. */
 export interface StoreTarget {
@@ -77,6 +77,29 @@ function orgTokenTests(target: StoreTarget): void {
       await s.revokeToken(record.id)
       assert.equal(await s.resolveToken(token), null)
     }))
+
+  test('lists an org’s tokens without values; get by id; revoked ones are gone', () =>
+    withStore(target, async (s) => {
+      const acme = await s.createOrg('acme')
+      const other = await s.createOrg('other')
+      const a = await s.createToken(acme.id, 'first')
+      const b = await s.createToken(acme.id, 'second')
+      await s.createToken(other.id, 'theirs')
+      const listed = await s.listTokens(acme.id)
+      assert.deepEqual(
+        listed.map((t) => t.description),
+        ['first', 'second'],
+      )
+      assert.ok(listed.every((t) => t.orgID === acme.id && !JSON.stringify(t).includes('/')))
+      assert.deepEqual(await s.getToken(b.record.id), b.record)
+      await s.revokeToken(a.record.id)
+      assert.equal(await s.getToken(a.record.id), null)
+      assert.deepEqual(
+        (await s.listTokens(acme.id)).map((t) => t.id),
+        [b.record.id],
+      )
+      assert.deepEqual(await s.listTokens('nope1'), [])
+    }))
 }
 
 function spriteTests(target: StoreTarget): void {
@@ -137,6 +160,49 @@ function spriteTests(target: StoreTarget): void {
         listed.map((x) => x.lifecycle),
         [{}, undefined],
       )
+    }))
+
+  test('stores policies (§8): absent by default, per-kind updates keep the other kinds', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const made = await s.insertSprite(newSprite(org.id, 'p'))
+      assert.equal('policies' in made, false)
+      assert.equal('policies' in (await s.getSpriteByID(made.id))!, false)
+      const network = { rules: [{ domain: '*.example.com', action: 'allow' as const }] }
+      const a = await s.updateSprite(made.id, { policies: { network } })
+      assert.deepEqual(a.policies, { network })
+      assert.equal(a.updatedAt.getTime(), made.updatedAt.getTime(), 'not a SpriteInfo field')
+      const privileges = { profile: 'minimal' as const, devices: ['/dev/fuse'] }
+      const resources = { memory: { limit_mb: 512, autoscale: false } }
+      await s.updateSprite(made.id, { policies: { privileges } })
+      const b = await s.updateSprite(made.id, { policies: { resources }, labels: ['y'] })
+      assert.deepEqual(b.policies, { network, privileges, resources })
+      assert.deepEqual((await s.getSprite(org.id, 'p'))?.policies, {
+        network,
+        privileges,
+        resources,
+      })
+      const c = await s.updateSprite(made.id, { policies: { network: { rules: [] } } })
+      assert.deepEqual(c.policies, { network: { rules: [] }, privileges, resources })
+      await s.updateSprite(made.id, { policies: { privileges: null, network: null } })
+      assert.deepEqual((await s.getSpriteByID(made.id))?.policies, { resources })
+      await s.updateSprite(made.id, { status: 'running' })
+      assert.deepEqual((await s.getSpriteByID(made.id))?.policies, { resources })
+      await s.updateSprite(made.id, { policies: { resources: null } })
+      const none = await s.getSpriteByID(made.id)
+      assert.equal('policies' in none!, false, 'no kind left: the field is gone again')
+      const listed = await s.listSprites(org.id, { limit: 10 })
+      assert.equal('policies' in listed[0]!, false)
+    }))
+
+  test('policies given at insert round-trip and are copies', () =>
+    withStore(target, async (s) => {
+      const org = await s.createOrg('o1')
+      const policies: SpritePolicies = { network: { rules: [{ include: 'defaults' }] } }
+      const made = await s.insertSprite(newSprite(org.id, 'q', { policies }))
+      assert.deepEqual(made.policies, policies)
+      made.policies!.network!.rules.push({ domain: 'x.y', action: 'deny' })
+      assert.deepEqual((await s.getSprite(org.id, 'q'))?.policies, policies)
     }))
 
   test('rejects a duplicate name in one org, allows it in another', () =>
@@ -211,11 +277,20 @@ function persistenceTests(target: StoreTarget): void {
     const org = await first.createOrg('keep')
     const { token } = await first.createToken(org.id, 'admin')
     const made = await first.insertSprite(newSprite(org.id, 'kept'))
+    const policies = {
+      network: {
+        rules: [{ domain: 'a.b', action: 'deny' as const }, { include: 'defaults' as const }],
+      },
+      privileges: { noNewPrivileges: true },
+      resources: { memory: { limit_mb: 256, autoscale: true } },
+    }
+    const withPolicies = await first.updateSprite(made.id, { policies })
     await first.close()
     const again = await target.reopen!()
     try {
       assert.equal((await again.resolveToken(token))?.org.id, org.id)
-      assert.deepEqual(await again.getSprite(org.id, 'kept'), made)
+      assert.deepEqual(await again.getSprite(org.id, 'kept'), withPolicies)
+      assert.deepEqual(withPolicies.policies, policies)
       const next = await again.insertSprite(newSprite(org.id, 'next'))
       assert.equal(next.slot, 2)
     } finally {

@@ -52,3 +52,32 @@ test('sqlite: migration 3 keeps sprites made before it, without lifecycle timing
     await store.close()
   }
 })
+
+test('sqlite: migration 4 keeps sprites made before it, without policies', async () => {
+  const path = freshPath()
+  const db = new Database(path)
+  db.exec(`CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+  for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+    db.exec(m.sql)
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 0)
+  }
+  db.prepare("INSERT INTO orgs VALUES ('abcde', 'old', 0)").run()
+  db.prepare(
+    `INSERT INTO sprites VALUES ('sprite-old', 'abcde', 'old', 'cold', 'ready',
+      '{"ramMB":1,"cpus":1,"region":"r","storageGB":1}', '{}', '{"auth":"sprite"}', '[]',
+      'default', 1, 1065536, 'v1', 0, 0, NULL, NULL, NULL, NULL, '{"warmAfterS":3}')`,
+  ).run()
+  db.close()
+  const store = openSQLiteStore(path)
+  try {
+    const old = await store.getSpriteByID('sprite-old')
+    assert.deepEqual(old?.lifecycle, { warmAfterS: 3 })
+    assert.equal(old && 'policies' in old, false)
+    const resources = { memory: { limit_mb: 128, autoscale: false } }
+    await store.updateSprite('sprite-old', { policies: { resources } })
+    assert.deepEqual((await store.getSpriteByID('sprite-old'))?.policies, { resources })
+  } finally {
+    await store.close()
+  }
+})

@@ -10,6 +10,7 @@ import { checkpointRestore } from './checkpoint/restore.ts'
 import { version } from './cli/version.ts'
 import { configUpdate } from './config/update.ts'
 import { orgList } from './org/list.ts'
+import { policyNetwork } from './policy/network.ts'
 import { sessionsAttach } from './sessions/attach.ts'
 import { sessionsKill } from './sessions/kill.ts'
 import { sessionsList } from './sessions/list.ts'
@@ -44,6 +45,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'checkpoint restore': checkpointRestore,
   restore: checkpointRestore,
   'config update': configUpdate,
+  'policy network': policyNetwork,
   'auth setup': authSetup,
   login,
   'org auth': login,

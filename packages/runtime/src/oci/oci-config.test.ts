@@ -198,6 +198,15 @@ describe('buildOCIConfig options', () => {
     assert.equal(config.linux.rootfsPropagation, 'rslave')
   })
 
+  test('binds the policy directory read-only only when given', () => {
+    const without = buildOCIConfig(SPEC, { layout: 'hybrid' })
+    assert.ok(!without.mounts.some((m) => m.destination === '/.sprite/policy'))
+    const config = buildOCIConfig({ ...SPEC, policyDir: '/run/s/policy/x' }, { layout: 'v1' })
+    const policy = config.mounts.find((m) => m.destination === '/.sprite/policy')
+    assert.equal(policy?.source, '/run/s/policy/x')
+    for (const opt of ['ro', 'nosuid', 'nodev']) assert.ok(policy?.options.includes(opt))
+  })
+
   test('is pure', () => {
     assert.deepEqual(buildOCIConfig(SPEC, { layout: 'v2' }), buildOCIConfig(SPEC, { layout: 'v2' }))
   })

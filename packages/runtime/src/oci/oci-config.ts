@@ -28,6 +28,9 @@ export const AGENT_PATH_IN_SPRITE = '/.sprite/bin/sprite-agent'
 /** Where the host's read-only checkpoint views appear inside a sprite. */
 export const CHECKPOINTS_PATH_IN_SPRITE = '/.sprite/checkpoints'
 
+/** Where the host's read-only policy files appear inside a sprite. */
+export const POLICY_PATH_IN_SPRITE = '/.sprite/policy'
+
 export const SPRITE_PATH_ENV =
   'PATH=/.sprite/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -199,6 +202,7 @@ function buildMounts(spec: SandboxSpec, host: OCIHostOptions): OCIMount[] {
       options: ['rbind', 'ro', 'nosuid', 'nodev', 'rslave'],
     })
   }
+  if (spec.policyDir) mounts.push(bind(spec.policyDir, POLICY_PATH_IN_SPRITE))
   if (host.resolvConfPath) mounts.push(bind(host.resolvConfPath, '/etc/resolv.conf'))
   if (host.etcDir) {
     mounts.push(bind(`${host.etcDir}/hosts`, '/etc/hosts'))

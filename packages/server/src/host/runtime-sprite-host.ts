@@ -6,6 +6,7 @@ import type { NetworkDriver, RuntimeDriver, Sandbox } from '@sprites/runtime'
 import type { VolumeDriver } from '@sprites/storage'
 import type { SpriteRecord, Store } from '@sprites/store'
 import type { SandboxProvider } from '../exec/exec-service.ts'
+import { memoryLimitMB } from '../policy/sprite-policies.ts'
 import type { KillPointName } from './kill-point.ts'
 
 const MiB = 1024 * 1024
@@ -40,6 +41,11 @@ export interface RuntimeSpriteHostOptions {
    * `SandboxSpec.checkpointsDir` (see checkpoints/checkpoint-browse.ts).
    */
   checkpointsDir?: (sprite: SpriteRecord, sandboxID: string) => Promise<string | undefined>
+  /**
+   * Called before each sandbox starts; the directory it gives becomes `SandboxSpec.policyDir`,
+   * `/.sprite/policy` inside (see policy/policy-files.ts).
+   */
+  policyDir?: (sprite: SpriteRecord) => Promise<string | undefined>
 }
 
 interface Live {
@@ -285,17 +291,21 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
       })
       this.#o.killPoint?.('wake:after-attach')
       const checkpointsDir = await this.#o.checkpointsDir?.(sprite, id)
+      const policyDir = await this.#o.policyDir?.(sprite)
+      // The memory limit follows the resources policy as stored now (D1), not a caller's copy.
+      const stored = (await this.#o.store.getSpriteByID(sprite.id)) ?? sprite
       sandbox = await this.#o.runtime.start({
         id,
         hostname: sprite.name,
         rootfs: disk.rootfs,
         uidBase: sprite.uidBase,
         uidCount: UID_COUNT,
-        memoryBytes: sprite.config.ramMB * MiB,
+        memoryBytes: memoryLimitMB(stored) * MiB,
         cpus: sprite.config.cpus,
         pidsMax: this.#o.pidsMax ?? 4096,
         spriteBinDir: this.#o.spriteBinDir,
         checkpointsDir,
+        policyDir,
       })
       // The sandbox made its netns inside its own user namespace (so it can mount a sysfs of its
       // own); the veth and addresses are added to it now, before any exec runs.

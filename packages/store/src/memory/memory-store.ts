@@ -101,6 +101,17 @@ function tokenMethods(s: MemoryState, now: () => Date) {
     async revokeToken(tokenID: string) {
       s.tokens.delete(tokenID)
     },
+    async getToken(tokenID: string) {
+      const hit = s.tokens.get(tokenID)
+      return hit ? copy(hit.record) : null
+    },
+    async listTokens(orgID: string) {
+      return [...s.tokens.values()]
+        .map((t) => t.record)
+        .filter((r) => r.orgID === orgID)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map(copy)
+    },
   }
 }
 

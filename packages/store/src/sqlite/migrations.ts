@@ -76,6 +76,12 @@ export const MIGRATIONS: readonly Migration[] = [
     // JSON {"warmAfterS"?, "coldAfterS"?}; NULL = the server's settings.
     sql: 'ALTER TABLE sprites ADD COLUMN lifecycle TEXT;',
   },
+  {
+    version: 4,
+    name: 'per-sprite policies',
+    // JSON {"network"?, "privileges"?, "resources"?} (§8); NULL = no policy set.
+    sql: 'ALTER TABLE sprites ADD COLUMN policies TEXT;',
+  },
 ]
 
 /** The narrow part of better-sqlite3 that migrations need. */

@@ -26,6 +26,8 @@ export interface SpriteRow {
   runtime: string
   /** JSON of SpriteRecord.lifecycle; NULL when the sprite has none. */
   lifecycle: string | null
+  /** JSON of SpriteRecord.policies; NULL when no policy is set. */
+  policies: string | null
   slot: number
   uid_base: number
   version: string
@@ -66,6 +68,7 @@ export function spriteFromRow(r: SpriteRow): SpriteRecord {
     labels: JSON.parse(r.labels),
     runtime: r.runtime,
     ...(r.lifecycle === null ? {} : { lifecycle: JSON.parse(r.lifecycle) }),
+    ...(r.policies === null ? {} : { policies: JSON.parse(r.policies) }),
     slot: r.slot,
     uidBase: r.uid_base,
     version: r.version,
@@ -91,6 +94,7 @@ export function spriteToRow(s: SpriteRecord): SpriteRow {
     labels: JSON.stringify(s.labels),
     runtime: s.runtime,
     lifecycle: s.lifecycle === undefined ? null : JSON.stringify(s.lifecycle),
+    policies: s.policies === undefined ? null : JSON.stringify(s.policies),
     slot: s.slot,
     uid_base: s.uidBase,
     version: s.version,

@@ -26,7 +26,7 @@ type DB = Database.Database
 const SPRITE_COLUMNS =
   'id, org_id, name, status, op_state, config, environment, url_settings, labels, runtime, slot, ' +
   'uid_base, version, created_at, updated_at, last_running_at, last_warming_at, last_started_at, ' +
-  'last_active_at, lifecycle'
+  'last_active_at, lifecycle, policies'
 const SPRITE_PARAMS = SPRITE_COLUMNS.split(', ')
   .map((c) => `@${c}`)
   .join(', ')
@@ -93,6 +93,12 @@ function tokenMethods(db: DB, now: () => Date) {
   const byHash = db.prepare<[string], TokenRow>(
     'SELECT id, org_id, description, created_at FROM tokens WHERE hash = ?',
   )
+  const byID = db.prepare<[string], TokenRow>(
+    'SELECT id, org_id, description, created_at FROM tokens WHERE id = ?',
+  )
+  const byOrg = db.prepare<[string], TokenRow>(
+    'SELECT id, org_id, description, created_at FROM tokens WHERE org_id = ? ORDER BY created_at, rowid',
+  )
   return {
     async createToken(orgID: string, description: string) {
       const o = org.get(orgID)
@@ -110,6 +116,13 @@ function tokenMethods(db: DB, now: () => Date) {
     },
     async revokeToken(tokenID: string) {
       db.prepare('DELETE FROM tokens WHERE id = ?').run(tokenID)
+    },
+    async getToken(tokenID: string) {
+      const row = byID.get(tokenID)
+      return row ? tokenFromRow(row) : null
+    },
+    async listTokens(orgID: string) {
+      return byOrg.all(orgID).map(tokenFromRow)
     },
   }
 }
