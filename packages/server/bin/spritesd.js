@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// spritesd: `spritesd [serve]`, `spritesd setup`, `spritesd image build --rebuild`, `spritesd doctor`.
+// spritesd: `spritesd [serve]`, `setup`, `image build --rebuild`, `doctor`, `org …`, `token …`.
 import { fileURLToPath } from 'node:url'
 import { launch } from '../../../scripts/ts-launcher.mjs'
 

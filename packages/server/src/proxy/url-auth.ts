@@ -21,37 +21,64 @@ export function urlCredential(req: IncomingMessage): string | null {
   return colon === -1 ? null : decoded.slice(colon + 1) || null
 }
 
+/** Who a token is: its org and its own id. */
+export interface TokenIdentity {
+  orgID: string
+  tokenID: string
+}
+
 /**
- * Org ids of tokens, cached for {@link TOKEN_CACHE_MS} (so a revoked token may keep opening
+ * Tokens resolved to their org, and token ids checked for existence, each cached for
+ * {@link TOKEN_CACHE_MS} (so a revoked token, and the browser logins it made, may keep opening
  * sprite URLs for that long). Only valid tokens are cached.
  */
 export class TokenOrgs {
-  readonly #store: Pick<Store, 'resolveToken'>
-  readonly #cache = new Map<string, { orgID: string; until: number }>()
+  readonly #store: Pick<Store, 'resolveToken' | 'getToken'>
+  readonly #byValue = new Map<string, TokenIdentity & { until: number }>()
+  readonly #liveIDs = new Map<string, number>()
 
-  constructor(store: Pick<Store, 'resolveToken'>) {
+  constructor(store: Pick<Store, 'resolveToken' | 'getToken'>) {
     this.#store = store
   }
 
-  async orgOf(token: string): Promise<string | null> {
+  async resolve(token: string): Promise<TokenIdentity | null> {
     const now = Date.now()
-    const hit = this.#cache.get(token)
-    if (hit && hit.until > now) return hit.orgID
+    const hit = this.#byValue.get(token)
+    if (hit && hit.until > now) return hit
     const found = await this.#store.resolveToken(token)
     if (!found) {
-      this.#cache.delete(token)
+      this.#byValue.delete(token)
       return null
     }
-    if (this.#cache.size >= MAX_CACHED_TOKENS) this.#cache.clear()
-    this.#cache.set(token, { orgID: found.org.id, until: now + TOKEN_CACHE_MS })
-    return found.org.id
+    if (this.#byValue.size >= MAX_CACHED_TOKENS) this.#byValue.clear()
+    const identity = { orgID: found.org.id, tokenID: found.token.id }
+    this.#byValue.set(token, { ...identity, until: now + TOKEN_CACHE_MS })
+    return identity
+  }
+
+  async orgOf(token: string): Promise<string | null> {
+    return (await this.resolve(token))?.orgID ?? null
+  }
+
+  /** True while the token `tokenID` exists (not revoked). */
+  async alive(tokenID: string): Promise<boolean> {
+    const now = Date.now()
+    if ((this.#liveIDs.get(tokenID) ?? 0) > now) return true
+    const found = await this.#store.getToken(tokenID)
+    if (!found) {
+      this.#liveIDs.delete(tokenID)
+      return false
+    }
+    if (this.#liveIDs.size >= MAX_CACHED_TOKENS) this.#liveIDs.clear()
+    this.#liveIDs.set(tokenID, now + TOKEN_CACHE_MS)
+    return true
   }
 }
 
 /**
  * True when the request may reach this sprite in `sprite` auth mode: a valid token of the
  * sprite's org (in v1 `private_access` does not narrow it further), or the browser-login
- * cookie of this very sprite. A foreign org's token fails.
+ * cookie of this very sprite made with a token that still exists. A foreign org's token fails.
  */
 export async function isAuthorized(
   req: IncomingMessage,
@@ -62,5 +89,6 @@ export async function isAuthorized(
   const token = urlCredential(req)
   if (token) return (await tokens.orgOf(token)) === sprite.orgID
   const session = sessionFromCookie(req.headers.cookie)
-  return session !== null && sessions.valid(session, sprite.id, sprite.orgID)
+  const tokenID = session === null ? null : sessions.tokenOf(session, sprite.id, sprite.orgID)
+  return tokenID !== null && (await tokens.alive(tokenID))
 }

@@ -10,20 +10,20 @@ import {
   withoutSessionCookie,
 } from './url-sessions.ts'
 
-test('sessions are bound to one sprite and org and expire', () => {
+test('sessions are bound to one sprite, org and token, and expire', () => {
   let now = 1_000
   const s = new URLSessions(() => now)
-  const v = s.create('sprite-a', 'org1')
+  const v = s.create('sprite-a', 'org1', 'tok1')
   assert.match(v, /^[A-Za-z0-9_-]{43}$/)
-  assert.equal(s.valid(v, 'sprite-a', 'org1'), true)
-  assert.equal(s.valid(v, 'sprite-b', 'org1'), false)
-  assert.equal(s.valid(v, 'sprite-a', 'org2'), false)
-  assert.equal(s.valid('forged', 'sprite-a', 'org1'), false)
+  assert.equal(s.tokenOf(v, 'sprite-a', 'org1'), 'tok1')
+  assert.equal(s.tokenOf(v, 'sprite-b', 'org1'), null)
+  assert.equal(s.tokenOf(v, 'sprite-a', 'org2'), null)
+  assert.equal(s.tokenOf('forged', 'sprite-a', 'org1'), null)
   now += SESSION_TTL_MS
-  assert.equal(s.valid(v, 'sprite-a', 'org1'), false)
-  const w = s.create('sprite-a', 'org1')
+  assert.equal(s.tokenOf(v, 'sprite-a', 'org1'), null)
+  const w = s.create('sprite-a', 'org1', 'tok1')
   s.delete(w)
-  assert.equal(s.valid(w, 'sprite-a', 'org1'), false)
+  assert.equal(s.tokenOf(w, 'sprite-a', 'org1'), null)
 })
 
 test('the session cookie is found, stripped from the rest and set host-only', () => {

@@ -55,10 +55,11 @@ export async function handleLogin(
   const form = new URLSearchParams((await readBody(req, MAX_FORM_BYTES)).toString('utf8'))
   const next = safeNext(form.get('next'))
   const token = (form.get('token') ?? '').trim()
-  if (!token || (await d.tokens.orgOf(token)) !== sprite.orgID) {
+  const identity = token ? await d.tokens.resolve(token) : null
+  if (!identity || identity.orgID !== sprite.orgID) {
     return sendLoginPage(res, next, 'That token does not open this sprite.')
   }
-  const session = d.sessions.create(sprite.id, sprite.orgID)
+  const session = d.sessions.create(sprite.id, sprite.orgID, identity.tokenID)
   res.writeHead(303, {
     Location: next,
     'Set-Cookie': sessionSetCookie(session, secure, SESSION_TTL_MS),

@@ -23,7 +23,7 @@ export type HoldActivity = (spriteID: string) => () => void
 
 export interface URLProxyOptions {
   baseDomain: string
-  store: Pick<Store, 'getSprite' | 'resolveToken'>
+  store: Pick<Store, 'getSprite' | 'resolveToken' | 'getToken'>
   connector: SpriteConnector
   log: Logger
   hold?: HoldActivity

@@ -10,6 +10,8 @@ export const MAX_SESSIONS = 10_000
 interface Session {
   spriteID: string
   orgID: string
+  /** The token that logged in: revoking it ends the session. */
+  tokenID: string
   expiresAt: number
 }
 
@@ -26,26 +28,29 @@ export class URLSessions {
     this.#now = now
   }
 
-  /** A new session value for the sprite. */
-  create(spriteID: string, orgID: string): string {
+  /** A new session value for the sprite, made with the token `tokenID`. */
+  create(spriteID: string, orgID: string, tokenID: string): string {
     const value = randomBytes(32).toString('base64url')
     if (this.#sessions.size >= MAX_SESSIONS) {
       const oldest = this.#sessions.keys().next().value
       if (oldest !== undefined) this.#sessions.delete(oldest)
     }
-    this.#sessions.set(value, { spriteID, orgID, expiresAt: this.#now() + SESSION_TTL_MS })
+    this.#sessions.set(value, { spriteID, orgID, tokenID, expiresAt: this.#now() + SESSION_TTL_MS })
     return value
   }
 
-  /** True when `value` is a live session of exactly this sprite and org. */
-  valid(value: string, spriteID: string, orgID: string): boolean {
+  /**
+   * The id of the token behind `value` when it is a live session of exactly this sprite and
+   * org; null otherwise. The caller checks that the token still exists.
+   */
+  tokenOf(value: string, spriteID: string, orgID: string): string | null {
     const s = this.#sessions.get(value)
-    if (!s) return false
+    if (!s) return null
     if (s.expiresAt <= this.#now()) {
       this.#sessions.delete(value)
-      return false
+      return null
     }
-    return s.spriteID === spriteID && s.orgID === orgID
+    return s.spriteID === spriteID && s.orgID === orgID ? s.tokenID : null
   }
 
   /** Ends one session (logout). */
