@@ -308,6 +308,30 @@ describe('policies', { skip: isRoot ? false : 'needs root to run sprites' }, () 
     assert.equal((await cli(name)).stdout.trim().split('\n').length, 3, 'unchanged by failures')
   })
 
+  test("a fork carries the source sprite's policies", T, async () => {
+    const rules = { rules: [{ domain: 'fork.example', action: 'allow' }] }
+    assert.equal((await api(conn, 'POST', path('network'), { body: rules })).status, 204)
+    const memory = { memory: { limit_mb: 512, autoscale: false } }
+    assert.equal((await api(conn, 'POST', path('resources'), { body: memory })).status, 204)
+    const fork = uniqueName('polfork')
+    names.push(fork)
+    const made = await api(conn, 'POST', '/v1/sprites', {
+      body: { name: fork, from: { sprite: name } },
+      timeoutMs: 60_000,
+    })
+    assert.equal(made.status, 201, made.text)
+    ids.push((made.json as { id: string }).id)
+    assert.deepEqual((await api(conn, 'GET', path('network', fork))).json, rules)
+    assert.deepEqual((await api(conn, 'GET', path('resources', fork))).json, memory)
+    // Independent afterwards: changing the fork's policy leaves the source's alone.
+    assert.equal(
+      (await api(conn, 'POST', path('network', fork), { body: { rules: [] } })).status,
+      204,
+    )
+    assert.deepEqual((await api(conn, 'GET', path('network'))).json, rules)
+    assert.equal((await api(conn, 'DELETE', path('resources'))).status, 204)
+  })
+
   test('deleting the sprites leaves nothing behind', T, async () => {
     await deleteAll(conn, names)
     const policyDirs = ids.map((id) => join(instanceDirs(INSTANCE).runDir, 'policy', id))

@@ -55,7 +55,8 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
   /**
    * M1: validates, inserts as `creating`, provisions (or, with `from`, forks the source's disk:
    * X1), marks `ready`. A failed provision removes the row and asks the host to destroy whatever
-   * it made. A fork takes the source's config and lifecycle timings unless the body has them.
+   * it made. A fork takes the source's config and lifecycle timings unless the body has them,
+   * and always its policies (§8): a fork of a restricted sprite is as restricted.
    * @throws SpritesError invalid_argument, sprite_already_exists, insufficient_storage (pool full)
    */
   async function create(org: OrgRecord, body: unknown): Promise<SpriteRecord> {
@@ -82,7 +83,8 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
       await rollback(sprite, slog)
       throw err
     }
-    const ready = await store.updateSprite(sprite.id, { opState: 'ready' })
+    const policies = source?.policies ? { policies: structuredClone(source.policies) } : {}
+    const ready = await store.updateSprite(sprite.id, { opState: 'ready', ...policies })
     slog.info({ slot: ready.slot }, 'sprite created')
     return ready
   }
