@@ -30,6 +30,12 @@ export interface SandboxSpec {
    * the host while it runs). None leaves the image's `/.sprite/policy`.
    */
   policyDir?: string
+  /**
+   * Name servers of the sandbox's `/etc/resolv.conf`: a file of its own, bound over the image's
+   * and writable by root inside (edits last until the sandbox stops). None leaves the image's
+   * file (or the driver's fixed one).
+   */
+  dnsServers?: string[]
 }
 
 /** One process to start inside a sandbox. */

@@ -19,8 +19,11 @@ const ID = process.pid
 const ROUTER = `sprt-${ID}`
 const UPSTREAM = `spup-${ID}`
 const PREFIX = `tn${ID}-`
-/** The test's stand-in for the internet: a netns behind the router's `up0`. */
-const UPSTREAM_ADDR = '10.250.0.2'
+/**
+ * The test's stand-in for the internet: a netns behind the router's `up0`, on a public-looking
+ * test address (private ranges are never reachable from sprites).
+ */
+const UPSTREAM_ADDR = '198.18.0.2'
 
 function createUpstream(): void {
   sh('ip', ['netns', 'add', UPSTREAM])
@@ -29,7 +32,7 @@ function createUpstream(): void {
     ['-n', ROUTER, '-batch', '-'],
     [
       `link add up0 type veth peer name eth0 netns ${UPSTREAM}`,
-      'addr add 10.250.0.1/30 dev up0',
+      'addr add 198.18.0.1/30 dev up0',
       'link set up0 up',
       '',
     ].join('\n'),
@@ -37,7 +40,7 @@ function createUpstream(): void {
   sh(
     'ip',
     ['-n', UPSTREAM, '-batch', '-'],
-    'addr add 10.250.0.2/30 dev eth0\nlink set eth0 up\nlink set lo up\n',
+    'addr add 198.18.0.2/30 dev eth0\nlink set eth0 up\nlink set lo up\n',
   )
 }
 
@@ -83,8 +86,23 @@ test('netns network driver (router mode)', { skip }, async (t: TestContext) => {
     'a sprite reaches the upstream netns through the masquerading router',
     async (t: TestContext) => {
       servers.push(await startServer(UPSTREAM, UPSTREAM_ADDR, 8080))
-      t.assert.equal(connectFrom(`${PREFIX}1`, UPSTREAM_ADDR, 8080), 'hello 10.250.0.1')
-      t.assert.equal(connectFrom(`${PREFIX}2`, UPSTREAM_ADDR, 8080), 'hello 10.250.0.1')
+      t.assert.equal(connectFrom(`${PREFIX}1`, UPSTREAM_ADDR, 8080), 'hello 198.18.0.1')
+      t.assert.equal(connectFrom(`${PREFIX}2`, UPSTREAM_ADDR, 8080), 'hello 198.18.0.1')
+    },
+  )
+
+  await t.test(
+    'an enforced policy refuses at once what no answer allowed',
+    async (t: TestContext) => {
+      await net.setEgress(1, [{ domain: 'allowed.test', action: 'allow' }])
+      try {
+        t.assert.equal(connectFrom(`${PREFIX}1`, UPSTREAM_ADDR, 8080), 'ERR ECONNREFUSED')
+        t.assert.equal(connectFrom(`${PREFIX}2`, UPSTREAM_ADDR, 8080), 'hello 198.18.0.1')
+      } finally {
+        await net.setEgress(1, [])
+      }
+      t.assert.equal(connectFrom(`${PREFIX}1`, UPSTREAM_ADDR, 8080), 'hello 198.18.0.1')
+      t.assert.ok(net.resolverPid(), 'the resolver runs with the router')
     },
   )
 
@@ -113,7 +131,7 @@ test('netns network driver (router mode)', { skip }, async (t: TestContext) => {
       const down = await execIn(sandbox, ['ip', 'link', 'set', 'eth0', 'down'])
       t.assert.match(down.stderr, /Operation not permitted/)
       const fetched = await execIn(sandbox, ['nc', UPSTREAM_ADDR, '8080'])
-      t.assert.equal(fetched.stdout, 'hello 10.250.0.1\n')
+      t.assert.equal(fetched.stdout, 'hello 198.18.0.1\n')
       await sandbox.stop()
     },
   )
@@ -122,7 +140,7 @@ test('netns network driver (router mode)', { skip }, async (t: TestContext) => {
     t.assert.deepEqual(await net.setup(1), a)
     sh('ip', ['netns', 'del', `${PREFIX}1`])
     t.assert.deepEqual(await net.setup(1), a)
-    t.assert.equal(connectFrom(`${PREFIX}1`, UPSTREAM_ADDR, 8080), 'hello 10.250.0.1')
+    t.assert.equal(connectFrom(`${PREFIX}1`, UPSTREAM_ADDR, 8080), 'hello 198.18.0.1')
   })
 
   await t.test('teardown and destroyRouter leave nothing', async (t: TestContext) => {

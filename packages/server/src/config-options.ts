@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import type { LogLevel, NetworkMode } from './config.ts'
 import { KILL_POINTS } from './host/kill-point.ts'
 
@@ -24,6 +25,7 @@ export interface RawConfig {
   routerNetns?: string
   netnsPrefix?: string
   subnet?: string
+  dnsUpstream?: string[]
   pidsMax?: number
   runningLimit?: number
   warmLimit?: number
@@ -37,6 +39,7 @@ export interface RawConfig {
   tlsCert?: string
   tlsKey?: string
   tlsListen?: { host: string; port: number }
+  adminSecret?: string
 }
 
 type Parsed = unknown | { problem: string }
@@ -93,6 +96,16 @@ export function parseListen(raw: unknown): Parsed {
     return { problem: `must be HOST:PORT (e.g. 127.0.0.1:7470), got ${JSON.stringify(raw)}` }
   const host = (m[1] ?? '').replace(/^\[|\]$/g, '') || '127.0.0.1'
   return { host, port }
+}
+
+/** IP addresses, comma-separated (in the config file also an array). */
+export function parseAddressList(raw: unknown): Parsed {
+  const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw]
+  const list = items.map((i) => (typeof i === 'string' ? i.trim() : i))
+  const ok = list.length > 0 && list.every((i) => typeof i === 'string' && isIP(i) !== 0)
+  return ok
+    ? list
+    : { problem: `must be IP addresses separated by commas, got ${JSON.stringify(raw)}` }
 }
 
 const ABS = [/^\/[^\0]*$/, 'an absolute path'] as const
@@ -229,6 +242,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: str(/^\d{1,3}(\.\d{1,3}){3}\/(8|9|1\d|2[0-4])$/, 'an IPv4 CIDR from /8 to /24'),
   },
   {
+    key: 'dnsUpstream',
+    flag: 'dns-upstream',
+    env: 'SPRITES_DNS_UPSTREAM',
+    file: ['network', 'dnsUpstream'],
+    parse: parseAddressList,
+  },
+  {
     key: 'pidsMax',
     flag: 'pids-max',
     env: 'SPRITES_PIDS_MAX',
@@ -318,5 +338,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SPRITES_TLS_LISTEN',
     file: ['tls', 'listen'],
     parse: parseListen,
+  },
+  {
+    key: 'adminSecret',
+    flag: 'admin-secret',
+    env: 'SPRITES_ADMIN_SECRET',
+    file: ['adminSecret'],
+    // The problem never echoes the value: it is a secret.
+    parse: (raw) =>
+      typeof raw === 'string' && /^[\x21-\x7e]{16,256}$/.test(raw)
+        ? raw
+        : { problem: 'must be 16-256 printable characters without spaces' },
   },
 ]

@@ -85,3 +85,16 @@ test('the result is deep-frozen', () => {
   assert.ok(Object.isFrozen(c.listen))
   assert.ok(Object.isFrozen(c.spriteDefaults))
 })
+
+test('dns upstreams: comma-separated IPs from flag or env, an array in the file', () => {
+  const c = loadConfig({ ...HOME, SPRITES_DNS_UPSTREAM: '198.18.0.1, 2001:db8::53' }, [])
+  assert.deepEqual(c.network.dnsUpstreams, ['198.18.0.1', '2001:db8::53'])
+  assert.throws(
+    () => loadConfig(HOME, ['--dns-upstream', '198.18.0.1,resolver.example']),
+    /--dns-upstream: must be IP addresses separated by commas/,
+  )
+  assert.ok(
+    loadConfig(HOME, []).network.dnsUpstreams.every((a) => !/^127\.|^::1$/.test(a)),
+    'the default never uses a loopback stub',
+  )
+})

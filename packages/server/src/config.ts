@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { homedir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -54,6 +55,8 @@ export interface ServerConfig {
    * ours and the host's own network is never changed; `host`: veths in the root namespace).
    * `--router-netns`, `SPRITES_ROUTER_NETNS`. @default sprites-rt
    * `--subnet`, `SPRITES_SUBNET`: addresses of sprite links. @default 10.201.0.0/16
+   * `--dns-upstream`, `SPRITES_DNS_UPSTREAM`: where the sprites' resolver forwards allowed
+   * queries (comma-separated IPs). @default the host's non-loopback nameservers
    */
   readonly network: {
     readonly mode: NetworkMode
@@ -61,6 +64,7 @@ export interface ServerConfig {
     /** `--netns-prefix`, `SPRITES_NETNS_PREFIX`: sprite netns are `<prefix><slot>`. @default sprite- */
     readonly netnsPrefix: string
     readonly subnet: string
+    readonly dnsUpstreams: readonly string[]
   }
   /** `--pids-max`, `SPRITES_PIDS_MAX`: process limit of each sprite. @default 4096 */
   readonly pidsMax: number
@@ -98,6 +102,12 @@ export interface ServerConfig {
     readonly keyFile: string
     readonly listen: { readonly host: string; readonly port: number }
   } | null
+  /**
+   * `--admin-secret`, `SPRITES_ADMIN_SECRET`, file key `adminSecret`: the operator secret that
+   * `POST /v1/organizations/{org}/tokens` (M11) takes as `Authorization: FlyV1 <secret>`. null
+   * (the default) turns that route off.
+   */
+  readonly adminSecret: string | null
   /** `--config`, `SPRITES_CONFIG`: the JSON file that was read, if any. */
   readonly configFile: string | null
 }
@@ -246,6 +256,7 @@ function buildConfig(
       routerNetns: raw.routerNetns ?? 'sprites-rt',
       netnsPrefix: raw.netnsPrefix ?? 'sprite-',
       subnet: raw.subnet ?? '10.201.0.0/16',
+      dnsUpstreams: raw.dnsUpstream ?? hostNameservers(),
     },
     pidsMax: raw.pidsMax ?? 4096,
     runningLimit: raw.runningLimit ?? 10,
@@ -260,6 +271,7 @@ function buildConfig(
     poolSizeGB: raw.poolSizeGB ?? 200,
     testKillPoint: raw.testKillPoint ?? null,
     tls,
+    adminSecret: raw.adminSecret ?? null,
     configFile,
   } satisfies ServerConfig
 }
@@ -280,6 +292,22 @@ function invokingUser(env: Record<string, string | undefined>) {
     return { home: passwdHome(name) ?? `/home/${name}`, owner: { uid, gid } }
   }
   return { home: env.HOME || homedir(), owner: null }
+}
+
+/**
+ * The host's nameservers that sprites can use: those of /etc/resolv.conf except loopback ones
+ * (a local stub such as systemd-resolved is not reachable from the router); with only loopback
+ * there, those of systemd-resolved's upstream file.
+ */
+function hostNameservers(): string[] {
+  for (const file of ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
+    const servers = [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)]
+      .map((m) => (m[1] ?? '').replace(/%.*$/, ''))
+      .filter((a) => isIP(a) !== 0 && !/^127\.|^::1$/.test(a))
+    if (servers.length > 0) return servers
+  }
+  return []
 }
 
 function passwdHome(user: string): string | null {

@@ -3,7 +3,9 @@
 //   setup            prepare the storage pool and the base image, then exit
 //   image build      (re)build the base image with progress
 //   doctor           check the host and print the fix for anything missing
+//   org …, token …   operator commands on the store (admin/admin-cli.ts)
 
+import { existsSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
 import type { SpriteStatus } from '@sprites/protocol'
 import {
@@ -15,6 +17,8 @@ import {
 import { createReflinkVolumeDriver } from '@sprites/storage'
 import { openSQLiteStore, type SpriteRecord } from '@sprites/store'
 import { pino } from 'pino'
+import { ADMIN_COMMANDS, runAdmin, splitAdminArgs } from './admin/admin-cli.ts'
+import { tokenIssueModule } from './admin/token-routes.ts'
 import { createSpritesServer } from './app.ts'
 import { bootstrap } from './bootstrap.ts'
 import { createCheckpointBrowser } from './checkpoints/checkpoint-browse.ts'
@@ -35,6 +39,7 @@ import { createInSpriteAPI } from './insprite/index.ts'
 import { ActivityTracker } from './lifecycle/activity.ts'
 import { LifecycleManager } from './lifecycle/lifecycle-manager.ts'
 import { requestActivity } from './lifecycle/request-activity.ts'
+import { apiHostNames, NetworkEgressEnforcer } from './policy/egress-enforcer.ts'
 import { createPolicyFiles } from './policy/policy-files.ts'
 import { policyModule } from './policy/policy-routes.ts'
 import { createPortEvents } from './ports/ports-module.ts'
@@ -46,7 +51,7 @@ import { Supervisor } from './supervisor/supervisor.ts'
 import { installTaskRoutes } from './tasks/task-routes.ts'
 import { TaskService } from './tasks/task-service.ts'
 
-const COMMANDS = ['serve', 'setup', 'doctor', 'image']
+const COMMANDS = ['serve', 'setup', 'doctor', 'image', ...ADMIN_COMMANDS]
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve'
@@ -55,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`spritesd: unknown command ${command} (use ${COMMANDS.join(', ')})`)
     return 2
   }
+  if (command === 'org' || command === 'token') return admin(command, rest)
   const flags = command === 'image' ? rest.filter((a) => a !== 'build' && a !== '--rebuild') : rest
   const config = loadConfig(process.env, flags)
   if (command === 'doctor') return doctor(config)
@@ -68,6 +74,25 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'image')
     return setup(config, rest.includes('--rebuild') || rest.includes('build'))
   return serve(config)
+}
+
+/** `spritesd org|token …` on the configured store; the running server sees the change. */
+async function admin(noun: string, argv: string[]): Promise<number> {
+  const args = splitAdminArgs(argv)
+  const config = loadConfig(process.env, args.rest)
+  if (!existsSync(config.dbPath)) {
+    console.error(`spritesd ${noun}: no store at ${config.dbPath}; start spritesd once first`)
+    return 1
+  }
+  const store = openSQLiteStore(config.dbPath)
+  try {
+    return await runAdmin(store, noun, args, {
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+    })
+  } finally {
+    await store.close()
+  }
 }
 
 async function doctor(config: ServerConfig): Promise<number> {
@@ -114,6 +139,7 @@ async function serve(config: ServerConfig): Promise<number> {
     routerNetns: config.network.routerNetns,
     netnsPrefix: config.network.netnsPrefix,
     subnet: config.network.subnet,
+    dnsUpstreams: config.network.dnsUpstreams,
     log,
   })
   const runtime = createCrunDriver({ runDir: config.runDir, log })
@@ -132,6 +158,13 @@ async function serve(config: ServerConfig): Promise<number> {
   // /.sprite/policy/network.json of each running sprite, a read-only bind of a host directory.
   const policyFiles = createPolicyFiles({ runDir: config.runDir, store, log })
   await policyFiles.clear()
+  // Network egress policies: the sprite's resolver (its gateway) and nftables, from boot on.
+  const egress = new NetworkEgressEnforcer({
+    network,
+    store,
+    log,
+    extraDefaults: apiHostNames(config.publicURL),
+  })
   const host = new RuntimeSpriteHost({
     store,
     volumes,
@@ -144,7 +177,10 @@ async function serve(config: ServerConfig): Promise<number> {
     killPoint: killPointHook(config.testKillPoint),
     checkpointsDir: (s, sandboxID) => browser.prepare(s, sandboxID),
     policyDir: (s) => policyFiles.prepare(s),
+    dnsServers: (s) => [network.gateway(s.slot)],
+    networkReady: (s) => egress.boot(s),
   })
+  host.on('stopped', (spriteID: string) => egress.forget(spriteID))
   host.on('stopped', (spriteID: string) => void policyFiles.release(spriteID))
   host.on('booted', (sprite: SpriteRecord) => void browser.changed(sprite))
   host.on('stopped', (spriteID: string) => void browser.release(spriteID))
@@ -239,12 +275,14 @@ async function serve(config: ServerConfig): Promise<number> {
       checkpointsModule(checkpoints),
       fsModule({ provider: host, activity, states: host }),
       serviceModule(supervisor),
-      policyModule({ files: policyFiles }),
+      policyModule({ files: policyFiles, egress }),
+      tokenIssueModule(config.adminSecret),
       proxyModule({ host, supervisor, hold: (id) => activity.hold(id) }),
       (api) => api.onClose(() => lifecycle.close()),
       (api) => api.onClose(() => host.stopAll().then(() => browser.close())),
       (api) => api.onClose(() => insprite.close()),
       (api) => api.onClose(() => tls?.close()),
+      (api) => api.onClose(() => network.close()),
     ],
     onRequest: requestActivity(store, activity),
   })

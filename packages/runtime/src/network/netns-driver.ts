@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs'
+import type { DomainRule } from '@sprites/protocol'
 import { type Logger, NOOP_LOGGER } from '../host/logger.ts'
 import { type RunCommand, runChecked, runCommand } from '../host/run-command.ts'
 import type { NetworkDriver } from '../runtime-driver.ts'
+import { EgressController } from './egress-controller.ts'
 import {
   routerLinkBatch,
   routerRuleset,
@@ -33,6 +35,14 @@ export interface NetnsNetworkOptions {
   uplink?: string
   /** nftables table (family inet) holding the sprite rules. @default 'sprites' */
   nftTable?: string
+  /** Upstream resolvers (IP addresses) of the sprites' DNS resolver. @default [] */
+  dnsUpstreams?: readonly string[]
+  /**
+   * Run the sprites' DNS resolver (a child process in the router netns, started with the
+   * router). Without it sprites get no DNS, and enforced egress policies deny everything.
+   * @default true
+   */
+  resolver?: boolean
   log?: Logger
   /** @default runCommand */
   exec?: RunCommand
@@ -45,7 +55,20 @@ export interface NetnsNetworkDriver extends NetworkDriver {
   readonly routerNetns: string | undefined
   /** Name of the sprite netns of a slot. */
   netnsName(slot: number): string
-  /** Removes the router netns (router mode) or the nftables table (host mode). */
+  /** The gateway of a slot: also its DNS resolver. */
+  gateway(slot: number): string
+  /**
+   * Applies a sprite's expanded egress rules to its slot (empty: unrestricted) once its link is
+   * up; resolves once DNS and nftables enforce them. Fails closed: when the rules cannot be
+   * applied, the sprite denies everything (or, as a last resort, its link goes down) and
+   * `EgressFailedClosedError` is thrown; any other error means not even that worked.
+   */
+  setEgress(slot: number, rules: readonly DomainRule[]): Promise<void>
+  /** Host pid of the DNS resolver process, while it runs. */
+  resolverPid(): number | undefined
+  /** Stops the resolver for good; the router and the sprites' links stay. */
+  close(): Promise<void>
+  /** Stops the resolver and removes the router netns (router mode) or the nftables table (host mode). */
   destroyRouter(): Promise<void>
 }
 
@@ -68,6 +91,8 @@ export function createNetnsNetworkDriver(options: NetnsNetworkOptions = {}): Net
     vethPrefix: options.vethPrefix ?? 'vs',
     nftTable: options.nftTable ?? 'sprites',
     uplink: options.uplink,
+    dnsUpstreams: options.dnsUpstreams ?? [],
+    resolver: options.resolver ?? true,
     log: (options.log ?? NOOP_LOGGER).child({ driver: 'netns' }),
     exec: options.exec ?? runCommand,
   }
@@ -81,6 +106,10 @@ export function createNetnsNetworkDriver(options: NetnsNetworkOptions = {}): Net
     netnsName: (slot) => net.netnsName(slot),
     setup: (slot, opts) => net.setup(slot, opts),
     teardown: (slot) => net.teardown(slot),
+    gateway: (slot) => slotAddresses(o.subnet, slot).gateway,
+    setEgress: (slot, rules) => net.egress.set(slot, rules),
+    resolverPid: () => net.egress.resolverPid,
+    close: () => net.egress.close(),
     destroyRouter: () => net.destroyRouter(),
   }
 }
@@ -93,6 +122,8 @@ interface ResolvedOptions {
   vethPrefix: string
   nftTable: string
   uplink: string | undefined
+  dnsUpstreams: readonly string[]
+  resolver: boolean
   log: Logger
   exec: RunCommand
 }
@@ -100,9 +131,27 @@ interface ResolvedOptions {
 class NetnsNetwork {
   #o: ResolvedOptions
   #router: Promise<void> | undefined
+  readonly egress: EgressController
 
   constructor(o: ResolvedOptions) {
     this.#o = o
+    this.egress = new EgressController({
+      table: o.nftTable,
+      subnet: o.subnet,
+      prefix: o.mode === 'router' ? ['ip', 'netns', 'exec', o.routerNetns] : [],
+      upstreams: o.dnsUpstreams,
+      resolver: o.resolver,
+      exec: o.exec,
+      log: o.log,
+      cutLink: (slot) =>
+        runChecked(o.exec, 'ip', [
+          ...this.#routerIP(),
+          'link',
+          'set',
+          this.#veth(slot),
+          'down',
+        ]).then(() => undefined),
+    })
   }
 
   netnsName(slot: number): string {
@@ -126,16 +175,21 @@ class NetnsNetwork {
     return { netnsPath: `${NETNS_DIR}/${name}`, address: addrs.address, gateway: addrs.gateway }
   }
 
-  /** Removes the veth (both ends, even while a process still holds the netns), then the netns. */
+  /**
+   * Removes the slot's egress rules, the veth (both ends, even while a process still holds the
+   * netns), then the netns.
+   */
   async teardown(slot: number): Promise<void> {
     const name = this.netnsName(slot)
-    await this.#o.exec('ip', [...this.#routerIP(), 'link', 'del', `${this.#o.vethPrefix}${slot}`])
+    await this.egress.release(slot)
+    await this.#o.exec('ip', [...this.#routerIP(), 'link', 'del', this.#veth(slot)])
     if (existsSync(`${NETNS_DIR}/${name}`))
       await runChecked(this.#o.exec, 'ip', ['netns', 'del', name])
   }
 
   async destroyRouter(): Promise<void> {
     this.#router = undefined
+    await this.egress.stop()
     if (this.#o.mode === 'host') {
       await this.#o.exec('nft', ['delete', 'table', 'inet', this.#o.nftTable])
       return
@@ -192,6 +246,7 @@ class NetnsNetwork {
     const ruleset = routerRuleset({
       table: this.#o.nftTable,
       vethPrefix: this.#o.vethPrefix,
+      subnet: this.#o.subnet,
       uplink: this.#o.uplink,
     })
     const [file = 'nft', ...args] = [...inRouter, 'nft', '-f', '-']
@@ -203,11 +258,16 @@ class NetnsNetwork {
       'net.ipv4.ip_forward=1',
     ]
     await runChecked(exec, sysctl, sysctlArgs)
+    await this.egress.start()
     this.#o.log.info({ mode, routerNetns }, 'router ready')
   }
 
   #routerIP(): string[] {
     return this.#o.mode === 'router' ? ['-n', this.#o.routerNetns] : []
+  }
+
+  #veth(slot: number): string {
+    return `${this.#o.vethPrefix}${slot}`
   }
 }
 

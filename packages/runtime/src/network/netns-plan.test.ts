@@ -44,15 +44,67 @@ test('the ip batches build both ends of the link', () => {
 })
 
 test('the ruleset isolates sprites and masquerades upstream traffic', () => {
-  const rules = routerRuleset({ table: 'sprites', vethPrefix: 'vs' })
+  const rules = routerRuleset({ table: 'sprites', vethPrefix: 'vs', subnet: '10.201.3.0/16' })
   assert.match(rules, /^table inet sprites \{\}\ndelete table inet sprites\n/)
   assert.match(rules, /iifname "vs\*" oifname "vs\*" drop/)
   assert.match(rules, /iifname "vs\*" oifname != "vs\*" oifname != "lo" accept/)
   assert.match(rules, /oifname "vs\*" ct state established,related accept\n\s+oifname "vs\*" drop/)
-  assert.match(rules, /iifname "vs\*" ct state established,related accept\n\s+iifname "vs\*" drop/)
   assert.match(rules, /masquerade/)
   assert.doesNotMatch(rules, /policy drop/)
-  const withUplink = routerRuleset({ table: 't', vethPrefix: 'vs', uplink: 'up0' })
+  const withUplink = routerRuleset({
+    table: 't',
+    vethPrefix: 'vs',
+    subnet: '10.201.0.0/16',
+    uplink: 'up0',
+  })
   assert.match(withUplink, /iifname "vs\*" oifname "up0" accept/)
   assert.match(withUplink, /oifname "up0" masquerade/)
+})
+
+test('private ranges, IPv6 and spoofed sources never leave; enforced sprites go through the map', () => {
+  const rules = routerRuleset({ table: 'sprites', vethPrefix: 'vs', subnet: '10.201.0.0/16' })
+  for (const range of [
+    '10.0.0.0/8',
+    '172.16.0.0/12',
+    '192.168.0.0/16',
+    '100.64.0.0/10',
+    '169.254.0.0/16',
+  ]) {
+    assert.ok(rules.includes(range), `${range} is blocked`)
+  }
+  assert.match(rules, /iifname "vs\*" fib saddr \. iif oif missing drop/)
+  const forward = rules.slice(
+    rules.indexOf('chain forward_filter'),
+    rules.indexOf('chain input_filter'),
+  )
+  const order = [
+    'iifname "vs*" meta nfproto ipv6 drop',
+    'iifname "vs*" ip daddr @blocked4 meta l4proto tcp reject with tcp reset',
+    'iifname "vs*" ip daddr @blocked4 reject with icmpx type admin-prohibited',
+    'iifname "vs*" ip saddr vmap @egress',
+    'iifname "vs*" oifname != "vs*" oifname != "lo" accept',
+  ].map((r) => forward.indexOf(r))
+  assert.ok(
+    order.every((i) => i > 0),
+    forward,
+  )
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    'checked in this order',
+  )
+  // No established shortcut for packets a sprite sends out: the egress map sees them all.
+  assert.doesNotMatch(forward, /iifname "vs\*" ct state established/)
+})
+
+test("the router itself only answers DNS on the sprites' gateways", () => {
+  const rules = routerRuleset({ table: 'sprites', vethPrefix: 'vs', subnet: '10.201.3.0/16' })
+  const input = rules.slice(
+    rules.indexOf('chain input_filter'),
+    rules.indexOf('chain nat_postrouting'),
+  )
+  assert.match(
+    input,
+    /iifname "vs\*" ct state established,related accept\n\s+iifname "vs\*" ip daddr 10\.201\.0\.0\/16 meta l4proto \{ tcp, udp \} th dport 53 accept\n\s+iifname "vs\*" drop/,
+  )
 })

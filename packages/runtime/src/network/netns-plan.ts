@@ -76,28 +76,65 @@ export interface RouterRules {
   table: string
   /** Prefix shared by the router ends of all sprites' veths, matched as `<prefix>*`. */
   vethPrefix: string
+  /** The pool of sprite links: DNS is accepted on its gateway addresses. */
+  subnet: string
   /** Interface towards the upstream network; without it, every non-sprite interface is. */
   uplink?: string
 }
 
 /**
+ * Destinations no sprite ever reaches, whatever its policy: RFC 1918, shared address space
+ * (100.64/10), link-local, loopback, "this network", multicast and reserved. IPv6 from sprites
+ * is dropped as a whole (sprites have none), which covers `fc00::/7` and `fe80::/10`.
+ */
+export const BLOCKED_IPV4: readonly string[] = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '224.0.0.0/3',
+]
+
+/**
  * The router's nftables table, replaced atomically on every load (the empty declaration makes
  * the `delete` valid on first load). Sprites reach the upstream network (masqueraded) but not
- * each other, and nothing upstream opens a connection into a sprite; traffic from a sprite to
- * the router itself is dropped unless it belongs to a connection the router opened. Only
- * traffic of sprite veths is filtered (policies stay `accept`), so in host mode the host's
- * other forwarding is untouched. The rules match the veth prefix, so adding or removing a
- * sprite changes nothing here.
+ * each other, private ranges or the router itself, except DNS on their gateway; nothing upstream
+ * opens a connection into a sprite. A sprite's packets must carry its own source address (the
+ * reverse path through the veth they came in on). Enforced egress policies hook in through the
+ * `egress` map (sprite address → its chain, see egress-plan.ts), consulted for every packet a
+ * sprite sends out, established or not. Refusals are immediate: a TCP reset for TCP (the
+ * kernel rate-limits ICMP errors, not resets), ICMP admin-prohibited otherwise. Only traffic of
+ * sprite veths is filtered (policies stay `accept`), so in host mode the host's other traffic is
+ * untouched. The rules match the veth prefix, so adding or removing a sprite changes nothing
+ * here.
  */
 export function routerRuleset(r: RouterRules): string {
   const sprites = `"${r.vethPrefix}*"`
   const out = r.uplink ? `oifname "${r.uplink}"` : `oifname != ${sprites} oifname != "lo"`
+  const { network, prefixLength } = parseSubnet(r.subnet)
+  const subnet = `${formatIPv4(network)}/${prefixLength}`
   return `table inet ${r.table} {}
 delete table inet ${r.table}
 table inet ${r.table} {
+  set blocked4 {
+    type ipv4_addr; flags interval;
+    elements = { ${BLOCKED_IPV4.join(', ')} }
+  }
+  map egress { type ipv4_addr : verdict; }
+  chain prerouting_filter {
+    type filter hook prerouting priority -150; policy accept;
+    iifname ${sprites} fib saddr . iif oif missing drop
+  }
   chain forward_filter {
     type filter hook forward priority 0; policy accept;
     iifname ${sprites} oifname ${sprites} drop
+    iifname ${sprites} meta nfproto ipv6 drop
+    iifname ${sprites} ip daddr @blocked4 meta l4proto tcp reject with tcp reset
+    iifname ${sprites} ip daddr @blocked4 reject with icmpx type admin-prohibited
+    iifname ${sprites} ip saddr vmap @egress
     iifname ${sprites} ${out} accept
     iifname ${sprites} drop
     oifname ${sprites} ct state established,related accept
@@ -106,6 +143,7 @@ table inet ${r.table} {
   chain input_filter {
     type filter hook input priority 0; policy accept;
     iifname ${sprites} ct state established,related accept
+    iifname ${sprites} ip daddr ${subnet} meta l4proto { tcp, udp } th dport 53 accept
     iifname ${sprites} drop
   }
   chain nat_postrouting {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Duplex, Readable } from 'node:stream'
@@ -100,7 +100,7 @@ async function startSandbox(ctx: DriverContext, spec: SandboxSpec): Promise<Sand
   const log = ctx.log.child({ sandboxID: id })
   const bundleDir = join(ctx.bundlesDir, id)
   await mkdir(bundleDir, { recursive: true, mode: 0o700 })
-  const etcDir = await writeEtcFiles(ctx, id, spec.hostname)
+  const etcDir = await writeEtcFiles(ctx, id, spec)
   const config = buildOCIConfig(spec, { ...ctx.hostOptions, etcDir })
   await writeFile(join(bundleDir, 'config.json'), JSON.stringify(config))
   const destroy = () => destroyContainer(ctx, id)
@@ -190,9 +190,12 @@ async function destroyContainer(ctx: DriverContext, id: string): Promise<void> {
 
 /**
  * `/etc/hosts` and `/etc/hostname` naming the sprite, so tools that resolve their own host name
- * (sudo, for one) work. Readable through the sandbox's user namespace: world-searchable dirs.
+ * (sudo, for one) work, and `resolv.conf` when the spec names DNS servers (owned by the
+ * sandbox's root, so it can edit it). Readable through the sandbox's user namespace:
+ * world-searchable dirs.
  */
-async function writeEtcFiles(ctx: DriverContext, id: string, hostname: string): Promise<string> {
+async function writeEtcFiles(ctx: DriverContext, id: string, spec: SandboxSpec): Promise<string> {
+  const { hostname, dnsServers } = spec
   await mkdir(ctx.etcRoot, { recursive: true, mode: 0o755 })
   await chmod(ctx.etcRoot, 0o755)
   const dir = join(ctx.etcRoot, id)
@@ -200,6 +203,11 @@ async function writeEtcFiles(ctx: DriverContext, id: string, hostname: string): 
   const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`
   await writeFile(join(dir, 'hosts'), hosts, { mode: 0o644 })
   await writeFile(join(dir, 'hostname'), `${hostname}\n`, { mode: 0o644 })
+  if (dnsServers && dnsServers.length > 0) {
+    const resolv = join(dir, 'resolv.conf')
+    await writeFile(resolv, dnsServers.map((s) => `nameserver ${s}\n`).join(''), { mode: 0o644 })
+    await chown(resolv, spec.uidBase, spec.uidBase)
+  }
   return dir
 }
 

@@ -186,6 +186,23 @@ describe('buildOCIConfig options', () => {
     assert.deepEqual(config.linux.seccomp.architectures, ['SCMP_ARCH_AARCH64'])
   })
 
+  test('dnsServers give the sandbox its own writable resolv.conf, over a fixed one', () => {
+    const host = { layout: 'v1' as const, etcDir: '/run/s/etc/sp-1', resolvConfPath: '/x/resolv' }
+    const config = buildOCIConfig({ ...SPEC, dnsServers: ['10.201.0.5'] }, host)
+    const resolv = config.mounts.filter((m) => m.destination === '/etc/resolv.conf')
+    assert.deepEqual(resolv, [
+      {
+        destination: '/etc/resolv.conf',
+        type: 'bind',
+        source: '/run/s/etc/sp-1/resolv.conf',
+        options: ['bind', 'nosuid', 'nodev', 'noexec'],
+      },
+    ])
+    const without = buildOCIConfig(SPEC, host)
+    const fixed = without.mounts.find((m) => m.destination === '/etc/resolv.conf')
+    assert.equal(fixed?.source, '/x/resolv')
+  })
+
   test('binds the checkpoints directory read-only with slave propagation only when given', () => {
     const without = buildOCIConfig(SPEC, { layout: 'hybrid' })
     assert.equal(without.linux.rootfsPropagation, undefined)

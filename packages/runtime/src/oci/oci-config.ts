@@ -203,7 +203,15 @@ function buildMounts(spec: SandboxSpec, host: OCIHostOptions): OCIMount[] {
     })
   }
   if (spec.policyDir) mounts.push(bind(spec.policyDir, POLICY_PATH_IN_SPRITE))
-  if (host.resolvConfPath) mounts.push(bind(host.resolvConfPath, '/etc/resolv.conf'))
+  if (host.etcDir && spec.dnsServers && spec.dnsServers.length > 0) {
+    // The sandbox's own file (see SandboxSpec.dnsServers): writable, unlike the other binds.
+    mounts.push({
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: `${host.etcDir}/resolv.conf`,
+      options: ['bind', 'nosuid', 'nodev', 'noexec'],
+    })
+  } else if (host.resolvConfPath) mounts.push(bind(host.resolvConfPath, '/etc/resolv.conf'))
   if (host.etcDir) {
     mounts.push(bind(`${host.etcDir}/hosts`, '/etc/hosts'))
     mounts.push(bind(`${host.etcDir}/hostname`, '/etc/hostname'))

@@ -46,6 +46,14 @@ export interface RuntimeSpriteHostOptions {
    * `/.sprite/policy` inside (see policy/policy-files.ts).
    */
   policyDir?: (sprite: SpriteRecord) => Promise<string | undefined>
+  /** Name servers of the sprite's `/etc/resolv.conf` (`SandboxSpec.dnsServers`). */
+  dnsServers?: (sprite: SpriteRecord) => string[]
+  /**
+   * Awaited once the sandbox's network is up, before `booted` and before any exec can run; a
+   * rejection fails the boot. The network egress policy is put in force here
+   * (policy/egress-enforcer.ts), so a sprite never runs a moment without it.
+   */
+  networkReady?: (sprite: SpriteRecord) => Promise<void>
 }
 
 interface Live {
@@ -306,10 +314,12 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
         spriteBinDir: this.#o.spriteBinDir,
         checkpointsDir,
         policyDir,
+        dnsServers: this.#o.dnsServers?.(sprite),
       })
       // The sandbox made its netns inside its own user namespace (so it can mount a sysfs of its
       // own); the veth and addresses are added to it now, before any exec runs.
       await this.#o.network.setup(sprite.slot, { pid: sandbox.pid })
+      await this.#o.networkReady?.(stored)
       this.#o.killPoint?.('wake:after-start')
       if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
       const live: Live = { sandbox, rootfs: disk.rootfs, phase: 'running' }
