@@ -23,16 +23,22 @@ storeContract('sqlite', {
   reopen: async () => openSQLiteStore(lastPath),
 })
 
-test('sqlite: migration 3 keeps sprites made before it, without lifecycle timings', async () => {
-  const path = freshPath()
+/** A database as an older spritesd left it: migrations up to `version`, with org `abcde`. */
+function databaseAt(path: string, version: number): Database.Database {
   const db = new Database(path)
   db.exec(`CREATE TABLE schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-  for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+  for (const m of MIGRATIONS.filter((x) => x.version <= version)) {
     db.exec(m.sql)
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 0)
   }
   db.prepare("INSERT INTO orgs VALUES ('abcde', 'old', 0)").run()
+  return db
+}
+
+test('sqlite: migration 3 keeps sprites made before it, without lifecycle timings', async () => {
+  const path = freshPath()
+  const db = databaseAt(path, 2)
   db.prepare(
     `INSERT INTO sprites VALUES ('sprite-old', 'abcde', 'old', 'cold', 'ready',
       '{"ramMB":1,"cpus":1,"region":"r","storageGB":1}', '{}', '{"auth":"sprite"}', '[]',
@@ -55,14 +61,7 @@ test('sqlite: migration 3 keeps sprites made before it, without lifecycle timing
 
 test('sqlite: migration 4 keeps sprites made before it, without policies', async () => {
   const path = freshPath()
-  const db = new Database(path)
-  db.exec(`CREATE TABLE schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-  for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
-    db.exec(m.sql)
-    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 0)
-  }
-  db.prepare("INSERT INTO orgs VALUES ('abcde', 'old', 0)").run()
+  const db = databaseAt(path, 3)
   db.prepare(
     `INSERT INTO sprites VALUES ('sprite-old', 'abcde', 'old', 'cold', 'ready',
       '{"ramMB":1,"cpus":1,"region":"r","storageGB":1}', '{}', '{"auth":"sprite"}', '[]',

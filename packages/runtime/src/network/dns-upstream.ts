@@ -38,22 +38,41 @@ export function createUpstream(
   }
 }
 
+/**
+ * Settles a one-query exchange exactly once: on the reply, an error or the timeout, then runs
+ * `close` (the socket's close or destroy).
+ */
+function exchange(
+  server: string,
+  timeoutMs: number,
+  resolve: (reply: Buffer) => void,
+  reject: (err: Error) => void,
+): {
+  done: (err: Error | undefined, reply?: Buffer) => void
+  onClose: (close: () => void) => void
+} {
+  let close = () => {}
+  let finished = false
+  const timer = setTimeout(
+    () => done(new Error(`${server}: no answer in ${timeoutMs} ms`)),
+    timeoutMs,
+  )
+  const done = (err: Error | undefined, reply?: Buffer) => {
+    if (finished) return
+    finished = true
+    clearTimeout(timer)
+    close()
+    if (err) reject(err)
+    else resolve(reply as Buffer)
+  }
+  return { done, onClose: (fn) => (close = fn) }
+}
+
 function overUDP(query: Buffer, server: string, port: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createSocket(isIPv6(server) ? 'udp6' : 'udp4')
-    const timer = setTimeout(
-      () => done(new Error(`${server}: no answer in ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-    let finished = false
-    const done = (err: Error | undefined, reply?: Buffer) => {
-      if (finished) return
-      finished = true
-      clearTimeout(timer)
-      socket.close()
-      if (err) reject(err)
-      else resolve(reply as Buffer)
-    }
+    const { done, onClose } = exchange(server, timeoutMs, resolve, reject)
+    onClose(() => socket.close())
     socket.on('error', (err) => done(err))
     socket.on('message', (msg) => {
       if (msg.length >= 2 && msg.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, msg)
@@ -66,19 +85,8 @@ function overTCP(query: Buffer, server: string, port: number, timeoutMs: number)
   return new Promise((resolve, reject) => {
     const socket = new Socket()
     let buffered = Buffer.alloc(0)
-    const timer = setTimeout(
-      () => done(new Error(`${server}: no answer in ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-    let finished = false
-    const done = (err: Error | undefined, reply?: Buffer) => {
-      if (finished) return
-      finished = true
-      clearTimeout(timer)
-      socket.destroy()
-      if (err) reject(err)
-      else resolve(reply as Buffer)
-    }
+    const { done, onClose } = exchange(server, timeoutMs, resolve, reject)
+    onClose(() => socket.destroy())
     socket.on('error', (err) => done(err))
     socket.on('close', () => done(new Error(`${server}: closed before answering`)))
     socket.on('data', (chunk: Buffer) => {
