@@ -76,7 +76,8 @@ describe('per-sprite lifecycle timings', { skip: isRoot ? false : 'needs root' }
     const warmMs = await msUntilWarm(fast.name, 5000)
     t.diagnostic(`warm_after_s=1: warm ${warmMs} ms after the last exec ended`)
     assert.ok(warmMs >= 700, `went warm too early: ${warmMs} ms`)
-    assert.ok(warmMs <= 3000, `went warm too late: ${warmMs} ms`)
+    // Any bound well under the 30 s default shows the per-sprite setting; 4.5 s leaves room for load.
+    assert.ok(warmMs <= 4500, `went warm too late: ${warmMs} ms`)
     await new Promise((r) => setTimeout(r, 1500))
     assert.equal((await get(slow.name)).status, 'running')
     assert.equal((await get(fast.name)).status, 'warm')
