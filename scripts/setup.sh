@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 PKGS=(crun runc iproute2 nftables dnsmasq-base xfsprogs e2fsprogs util-linux libseccomp2
-  mmdebstrap busybox-static gcc libc6-dev make curl tmux hyperfine chromium)
+  mmdebstrap busybox-static gcc libc6-dev make curl tmux hyperfine chromium postgresql)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
