@@ -2,34 +2,16 @@
 // `POST /v1/organizations/{org}/tokens` with the admin secret, and revocation — API calls fail at
 // once, sprite URLs and the browser logins a token made within the 5 s cache.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { api, type Conn, createSprite, deleteAll, execWS, waitUntil } from './api-helpers.ts'
-import { instanceDirs, type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import { type Spritesd, spritesdCommand, startSpritesd, uniqueName } from './harness.ts'
 import { PY_SERVER, urlRequest } from './url-fixtures.ts'
 
 const isRoot = process.getuid?.() === 0
 const SECRET = 'e2e-operator-secret-0123456789'
-const ROOT = join(import.meta.dirname, '..', '..')
 const PORT = 8000
 
-/** Runs `spritesd <args>` against the instance's data dir, as an operator would. */
-function spritesd(args: string[]): { code: number; out: string; err: string } {
-  const dirs = instanceDirs(process.env.SPRITES_E2E_INSTANCE ?? 'e2e')
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--conditions=@sprites/source',
-      '--import',
-      'tsx',
-      join(ROOT, 'packages/server/src/main.ts'),
-      ...args,
-    ],
-    { env: { ...process.env, SPRITES_DATA_DIR: dirs.dataDir }, encoding: 'utf8', timeout: 60_000 },
-  )
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr }
-}
+const spritesd = (args: string[]) => spritesdCommand(args)
 
 const issue = (conn: Conn, org: string, headers: Record<string, string>, body: object = {}) =>
   fetch(`${conn.baseURL}/v1/organizations/${org}/tokens`, {

@@ -74,6 +74,32 @@ async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * Runs `spritesd <args>` (an operator command such as `token list`) to completion on the
+ * instance's data dir, with `env` on top.
+ */
+export function spritesdCommand(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number; out: string; err: string } {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--conditions=@sprites/source',
+      '--import',
+      'tsx',
+      join(ROOT, 'packages/server/src/main.ts'),
+      ...args,
+    ],
+    {
+      env: { ...process.env, SPRITES_DATA_DIR: DEFAULT_DIRS.dataDir, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  )
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr }
+}
+
 /** Starts spritesd and waits until it answers with its admin token. */
 export async function startSpritesd(
   extraEnv: Record<string, string> = {},

@@ -9,6 +9,7 @@ export interface RawConfig {
   runDir?: string
   cacheDir?: string
   dbPath?: string
+  databaseURL?: string
   baseDomain?: string
   publicURL?: string
   spriteURLScheme?: 'http' | 'https'
@@ -108,6 +109,19 @@ export function parseAddressList(raw: unknown): Parsed {
     : { problem: `must be IP addresses separated by commas, got ${JSON.stringify(raw)}` }
 }
 
+/**
+ * A `postgres://` or `postgresql://` URL. The problem names the scheme found at most, never the
+ * value: it may hold a password.
+ */
+export function parseDatabaseURL(raw: unknown): Parsed {
+  if (typeof raw === 'string' && /^postgres(?:ql)?:\/\/[^\s\0]*$/i.test(raw)) return raw
+  const scheme = typeof raw === 'string' ? /^([a-z][a-z0-9+.-]{0,20}):/i.exec(raw)?.[1] : undefined
+  const got = scheme ? `, got a ${scheme}: URL` : ''
+  return {
+    problem: `must be a postgres:// or postgresql:// URL (e.g. postgres://sprites@db.example.com/sprites)${got}`,
+  }
+}
+
 const ABS = [/^\/[^\0]*$/, 'an absolute path'] as const
 const MAX_INT = 2 ** 31 - 1
 
@@ -129,6 +143,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: str(...ABS),
   },
   { key: 'dbPath', flag: 'db-path', env: 'SPRITES_DB_PATH', file: ['dbPath'], parse: str(...ABS) },
+  {
+    key: 'databaseURL',
+    flag: 'database-url',
+    env: 'SPRITES_DATABASE_URL',
+    file: ['databaseURL'],
+    parse: parseDatabaseURL,
+  },
   {
     key: 'baseDomain',
     flag: 'base-domain',

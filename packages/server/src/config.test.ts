@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loadConfig } from './config.ts'
+import { OPTIONS } from './config-options.ts'
 
 const HOME = { HOME: '/home/tester' }
 
@@ -96,5 +97,39 @@ test('dns upstreams: comma-separated IPs from flag or env, an array in the file'
   assert.ok(
     loadConfig(HOME, []).network.dnsUpstreams.every((a) => !/^127\.|^::1$/.test(a)),
     'the default never uses a loopback stub',
+  )
+})
+
+test('database URL: null by default; postgres:// or postgresql:// from flag, env or file', () => {
+  assert.equal(loadConfig(HOME, []).databaseURL, null)
+  const url = 'postgres:///sprites?host=/run/postgresql&user=sprites'
+  assert.equal(loadConfig({ ...HOME, SPRITES_DATABASE_URL: url }, []).databaseURL, url)
+  const flag = 'postgresql://sprites@db.example.com:5433/sprites'
+  assert.equal(loadConfig(HOME, ['--database-url', flag]).databaseURL, flag)
+  const spec = OPTIONS.find((o) => o.key === 'databaseURL')
+  assert.deepEqual(
+    [spec?.flag, spec?.env, spec?.file],
+    ['database-url', 'SPRITES_DATABASE_URL', ['databaseURL']],
+  )
+})
+
+test('database URL: another scheme is refused without echoing the value', () => {
+  const secret = 'mysql://app:hunter2-secret@db/sprites'
+  assert.throws(
+    () => loadConfig({ ...HOME, SPRITES_DATABASE_URL: secret }, []),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'invalid_argument')
+      assert.match(
+        err.message,
+        /SPRITES_DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/,
+      )
+      assert.match(err.message, /got a mysql: URL/)
+      assert.doesNotMatch(err.message, /hunter2/)
+      return true
+    },
+  )
+  assert.throws(
+    () => loadConfig(HOME, ['--database-url', 'postgres://a:pw with space@h/d']),
+    (err: Error) => !err.message.includes('pw with space'),
   )
 })

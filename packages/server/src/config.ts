@@ -26,6 +26,12 @@ export interface ServerConfig {
   readonly cacheDir: string
   /** `--db-path`, `SPRITES_DB_PATH`. @default <dataDir>/sprites.db */
   readonly dbPath: string
+  /**
+   * `--database-url`, `SPRITES_DATABASE_URL`, file key `databaseURL`: a `postgres://` or
+   * `postgresql://` URL; the store is then that PostgreSQL database and `dbPath` is unused. It may
+   * hold a password: never log it (store-open.ts redacts it). @default null (SQLite at dbPath)
+   */
+  readonly databaseURL: string | null
   /** `--base-domain`, `SPRITES_BASE_DOMAIN`: sprite URLs are `<name>-<org id>.<baseDomain>`. @default sprites.localhost */
   readonly baseDomain: string
   /** `--public-url`, `SPRITES_PUBLIC_URL`: the API base URL clients use. @default http://<listen> */
@@ -231,6 +237,7 @@ function buildConfig(
     runDir: raw.runDir ?? '/run/sprites',
     cacheDir: raw.cacheDir ?? '/var/cache/sprites',
     dbPath: raw.dbPath ?? join(dataDir, 'sprites.db'),
+    databaseURL: raw.databaseURL ?? null,
     baseDomain,
     publicURL: (raw.publicURL ?? `http://${urlHost(listen.host)}:${listen.port}`).replace(
       /\/+$/,

@@ -5,7 +5,6 @@
 //   doctor           check the host and print the fix for anything missing
 //   org …, token …   operator commands on the store (admin/admin-cli.ts)
 
-import { existsSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
 import type { SpriteStatus } from '@sprites/protocol'
 import {
@@ -15,7 +14,7 @@ import {
   type SandboxPeer,
 } from '@sprites/runtime'
 import { createReflinkVolumeDriver } from '@sprites/storage'
-import { openSQLiteStore, type SpriteRecord } from '@sprites/store'
+import type { SpriteRecord } from '@sprites/store'
 import { pino } from 'pino'
 import { ADMIN_COMMANDS, runAdmin, splitAdminArgs } from './admin/admin-cli.ts'
 import { tokenIssueModule } from './admin/token-routes.ts'
@@ -46,6 +45,7 @@ import { createPortEvents } from './ports/ports-module.ts'
 import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
 import { lifecycleTimings } from './services/sprite-lifecycle.ts'
+import { describeStore, openConfiguredStore, storeExists } from './store-open.ts'
 import { installInSpriteServiceRoutes, serviceModule } from './supervisor/service-routes.ts'
 import { Supervisor } from './supervisor/supervisor.ts'
 import { installTaskRoutes } from './tasks/task-routes.ts'
@@ -80,11 +80,13 @@ async function main(argv: string[]): Promise<number> {
 async function admin(noun: string, argv: string[]): Promise<number> {
   const args = splitAdminArgs(argv)
   const config = loadConfig(process.env, args.rest)
-  if (!existsSync(config.dbPath)) {
-    console.error(`spritesd ${noun}: no store at ${config.dbPath}; start spritesd once first`)
+  if (!storeExists(config)) {
+    console.error(
+      `spritesd ${noun}: no store at ${describeStore(config)}; start spritesd once first`,
+    )
     return 1
   }
-  const store = openSQLiteStore(config.dbPath)
+  const store = await openConfiguredStore(config)
   try {
     return await runAdmin(store, noun, args, {
       out: (line) => console.log(line),
@@ -143,7 +145,8 @@ async function serve(config: ServerConfig): Promise<number> {
     log,
   })
   const runtime = createCrunDriver({ runDir: config.runDir, log })
-  const store = openSQLiteStore(config.dbPath)
+  const store = await openConfiguredStore(config, log)
+  log.info({ store: describeStore(config) }, 'store open')
   let exec: ExecService | undefined
   const activity = new ActivityTracker()
   // Read-only views of the newest checkpoints at /.sprite/checkpoints (leftovers unmounted first).

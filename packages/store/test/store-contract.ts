@@ -25,7 +25,11 @@ export function newSprite(orgID: string, name: string, extra: Partial<NewSprite>
   }
 }
 
-async function withStore(target: StoreTarget, fn: (s: Store) => Promise<void>): Promise<void> {
+/** Runs `fn` on a freshly opened store and closes it, also when `fn` throws. */
+export async function withStore(
+  target: StoreTarget,
+  fn: (s: Store) => Promise<void>,
+): Promise<void> {
   const store = await target.open()
   try {
     await fn(store)

@@ -2,10 +2,19 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { after, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
-import { createMemoryStore, MIGRATIONS, openSQLiteStore } from '../src/index.ts'
-import { newSprite, storeContract } from './store-contract.ts'
+import pg from 'pg'
+import {
+  createMemoryStore,
+  MIGRATIONS,
+  openPostgresStore,
+  openSQLiteStore,
+  type Store,
+} from '../src/index.ts'
+import { type PgCluster, postgresBinDir, startPgCluster } from './pg-cluster.ts'
+import { storeConcurrency } from './store-concurrency.ts'
+import { newSprite, type StoreTarget, storeContract } from './store-contract.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sprites-store-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -17,11 +26,108 @@ const freshPath = () => {
   return lastPath
 }
 
-storeContract('memory', { open: async () => createMemoryStore() })
-storeContract('sqlite', {
+/** The shared contract and the concurrency tests, on one implementation. */
+function storeTarget(name: string, target: StoreTarget): void {
+  storeContract(name, target)
+  storeConcurrency(name, target)
+}
+
+storeTarget('memory', { open: async () => createMemoryStore() })
+storeTarget('sqlite', {
   open: async () => openSQLiteStore(freshPath()),
   reopen: async () => openSQLiteStore(lastPath),
 })
+
+if (postgresBinDir()) {
+  postgresTargets()
+} else {
+  test(
+    'postgres: store contract',
+    {
+      skip: 'PostgreSQL binaries not found under /usr/lib/postgresql/*/bin or on PATH (scripts/setup.sh installs postgresql)',
+    },
+    () => undefined,
+  )
+}
+
+/** The contract on a throwaway cluster (one database per test), then what only PostgreSQL has. */
+function postgresTargets(): void {
+  let started: Promise<PgCluster> | undefined
+  const cluster = () => {
+    started ??= startPgCluster()
+    return started
+  }
+  after(async () => {
+    await (await started?.catch(() => undefined))?.stop()
+  })
+  let lastURL = ''
+  storeTarget('postgres', {
+    open: async () => {
+      lastURL = await (await cluster()).createDatabase()
+      return openPostgresStore(lastURL)
+    },
+    reopen: async () => openPostgresStore(lastURL),
+  })
+  describe('postgres: several stores on one database', () => postgresOnlyTests(cluster))
+}
+
+async function closeAll(stores: Store[]): Promise<void> {
+  await Promise.all(stores.map((s) => s.close()))
+}
+
+function postgresOnlyTests(cluster: () => Promise<PgCluster>): void {
+  test('two stores (as two processes) migrate at once and allocate without collisions', async () => {
+    const url = await (await cluster()).createDatabase()
+    const stores = await Promise.all([openPostgresStore(url), openPostgresStore(url)])
+    try {
+      const [a, b] = stores as [Store, Store]
+      const org = await a.createOrg('shared')
+      const made = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).insertSprite(newSprite(org.id, `n${i}`)),
+        ),
+      )
+      assert.deepEqual(
+        made.map((m) => m.slot).sort((x, y) => x - y),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      )
+      const sp = made[0]!
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).allocateCheckpointID(sp.id, 'v')),
+      )
+      assert.equal(new Set(ids).size, 20)
+      assert.equal((await b.getSprite(org.id, 'n3'))?.slot, made[3]?.slot)
+    } finally {
+      await closeAll(stores)
+    }
+  })
+
+  test('migrations are recorded once; reopening applies none', async () => {
+    const url = await (await cluster()).createDatabase()
+    await (await openPostgresStore(url)).close()
+    await (await openPostgresStore(url)).close()
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      const { rows } = await client.query('SELECT version FROM schema_migrations')
+      assert.deepEqual(rows, [{ version: 1 }])
+    } finally {
+      await client.end()
+    }
+  })
+
+  test('an error opening the store never shows the password', async () => {
+    const c = await cluster()
+    const url = `postgres://nosuchrole:hunter2@/postgres?host=${c.socketDir}&port=${c.port}`
+    await assert.rejects(openPostgresStore(url), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'internal')
+      assert.match(err.message, /nosuchrole:\*\*\*@/)
+      assert.doesNotMatch(err.message, /hunter2/)
+      return true
+    })
+    await assert.rejects(openPostgresStore('mysql://x@y/z'), { code: 'invalid_argument' })
+  })
+}
 
 /** A database as an older spritesd left it: migrations up to `version`, with org `abcde`. */
 function databaseAt(path: string, version: number): Database.Database {

@@ -1,0 +1,91 @@
+import { Pool, type PoolClient, types } from 'pg'
+
+/** The narrow part of a pg `Pool` or `PoolClient` that the store's queries use. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>
+}
+
+/** A pool of connections plus the transaction helper the multi-statement operations run in. */
+export interface PgDB extends Queryable {
+  /** Runs `fn` between BEGIN and COMMIT on one connection; any throw rolls back and rethrows. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  end(): Promise<void>
+}
+
+export interface PgDBOptions {
+  /** Most connections open at once. */
+  maxConnections: number
+  /** Gets errors of idle connections (the server went away); the next query reconnects. */
+  onIdleError: (err: Error) => void
+}
+
+/** PostgreSQL type oid of `bigint` (int8): timestamps in ms, counts and sequence numbers. */
+const INT8_OID = 20
+
+/**
+ * The pool's type parsers: `bigint` becomes a JS number (every bigint the store holds is below
+ * 2^53: epoch milliseconds, counts, row sequence numbers); everything else as pg parses it.
+ * Set per pool, so other pg users in the process keep their own parsing.
+ */
+const storeTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : types.getTypeParser(oid, format as 'text')) as typeof types.getTypeParser,
+}
+
+/** Opens a pool on `url` (nothing connects until the first query). */
+export function createPgDB(url: string, options: PgDBOptions): PgDB {
+  const pool = new Pool({
+    connectionString: url,
+    max: options.maxConnections,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'spritesd',
+    types: storeTypes,
+  })
+  pool.on('error', options.onIdleError)
+  return {
+    query: (sql, params) => pool.query(sql, params as unknown[]),
+    transaction: (fn) => transaction(pool, fn),
+    end: () => pool.end(),
+  }
+}
+
+async function transaction<T>(pool: Pool, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  const client: PoolClient = await pool.connect()
+  let broken: Error | undefined
+  try {
+    await client.query('BEGIN')
+    const result = await fn(client as Queryable)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    // A connection that cannot even roll back is dropped from the pool instead of reused.
+    await client.query('ROLLBACK').catch((e: Error) => {
+      broken = e
+    })
+    throw err
+  } finally {
+    client.release(broken)
+  }
+}
+
+/** SQLSTATE of a pg error (`23505` unique violation, …), if it is one. */
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+}
+
+/** True for a unique violation, of `constraint` when given. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  if (sqlState(err) !== '23505') return false
+  return constraint === undefined || (err as { constraint?: unknown }).constraint === constraint
+}
+
+/** True for a foreign-key violation. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return sqlState(err) === '23503'
+}
