@@ -60,7 +60,7 @@ test('modules add routes and upgrades; 101 carries Sprite-Version; close hooks r
   assert.equal(ws.readyState, WebSocket.CLOSED)
 })
 
-test('list watch streams NDJSON: snapshot, then status changes', async (t) => {
+test('list watch streams NDJSON: snapshot, then status changes and new sprites', async (t) => {
   const h = await startTestServer(t)
   await h.request('POST', '/v1/sprites', { body: { name: 'w1' } })
   const info = (await (
@@ -93,5 +93,9 @@ test('list watch streams NDJSON: snapshot, then status changes', async (t) => {
   assert.equal(change.name, 'w2')
   assert.equal(change.status, 'running')
   assert.equal((change.org as { name: string }).name, 'personal')
+  await h.request('POST', '/v1/sprites', { body: { name: 'w3' } })
+  const created = await nextLine()
+  assert.equal(created.name, 'w3')
+  assert.equal(created.status, 'cold')
   controller.abort()
 })

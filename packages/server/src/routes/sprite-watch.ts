@@ -9,7 +9,8 @@ export const WATCH_HEARTBEAT_MS = 15_000
 
 /**
  * M3: the list as NDJSON: one line per matching sprite, then one per status change reported by
- * the host, and a heartbeat every 15 s; it ends only when the client leaves or the server closes.
+ * the host and one (`cold`) per sprite created meanwhile, and a heartbeat every 15 s; it ends
+ * only when the client leaves or the server closes.
  */
 export function watchSprites(api: ModuleAPI) {
   const open = new Set<NDJSONStream>()
@@ -26,6 +27,10 @@ export function watchSprites(api: ModuleAPI) {
     const org = await counters()
     for (const s of all) stream.write(line(s, api.host.status(s), now(), org))
     const unsubscribe = api.host.subscribe?.((e) => void onChange(ctx.org, e.spriteID, e.status))
+    const unsubscribeCreated = api.sprites.onCreated((s) => {
+      if (s.orgID !== ctx.org.id || !s.name.startsWith(prefix)) return
+      void counters().then((o) => stream.write(line(s, api.host.status(s), now(), o)))
+    })
     const heartbeat = setInterval(async () => {
       stream.write({ type: 'heartbeat', timestamp: now(), org: await counters() })
     }, WATCH_HEARTBEAT_MS)
@@ -33,6 +38,7 @@ export function watchSprites(api: ModuleAPI) {
     ctx.res.once('close', () => {
       clearInterval(heartbeat)
       unsubscribe?.()
+      unsubscribeCreated()
       open.delete(stream)
     })
     async function onChange(o: OrgRecord, spriteID: string, status: SpriteStatus) {

@@ -44,6 +44,13 @@ export type SpriteService = ReturnType<typeof createSpriteService>
 
 export function createSpriteService({ store, host, config, log }: SpriteServiceDeps) {
   const defaults = () => ({ ...config.spriteDefaults, region: config.region })
+  const createdListeners = new Set<(sprite: SpriteRecord) => void>()
+
+  /** Calls `listener` with every sprite created from now on; returns the unsubscribe function. */
+  function onCreated(listener: (sprite: SpriteRecord) => void): () => void {
+    createdListeners.add(listener)
+    return () => createdListeners.delete(listener)
+  }
 
   /** @throws SpritesError sprite_not_found (404) when the org has no sprite of that name. */
   async function get(org: OrgRecord, name: string): Promise<SpriteRecord> {
@@ -86,6 +93,7 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
     const policies = source?.policies ? { policies: structuredClone(source.policies) } : {}
     const ready = await store.updateSprite(sprite.id, { opState: 'ready', ...policies })
     slog.info({ slot: ready.slot }, 'sprite created')
+    for (const listener of createdListeners) listener(ready)
     return ready
   }
 
@@ -190,6 +198,7 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
     upgrade,
     toWire: wire,
     host,
+    onCreated,
   }
 }
 
