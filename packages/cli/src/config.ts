@@ -26,6 +26,8 @@ export interface ResolvedConfig {
   readonly spriteFile: string | undefined
   /** TERM, COLORTERM, LANG, LC_ALL when set locally. */
   readonly terminalEnv: Readonly<Record<string, string>>
+  /** Command line of the editor of `file edit`: `VISUAL` > `EDITOR` > `vi`. */
+  readonly editor: string
 }
 
 export interface ConfigInput {
@@ -102,5 +104,6 @@ export function loadConfig({ env, cwd, home, flags }: ConfigInput): ResolvedConf
     sprite: flags.sprite || local?.sprite,
     spriteFile: local?.path,
     terminalEnv: terminalEnv(env),
+    editor: env.VISUAL?.trim() || env.EDITOR?.trim() || 'vi',
   })
 }

@@ -12,6 +12,7 @@ import {
 } from './convert.ts'
 import { type ExecHTTPOptions, type ExecOptions, execHTTPQuery, execQuery } from './exec-options.ts'
 import { ExecSession } from './exec-session.ts'
+import { SpriteFilesystem } from './filesystem.ts'
 import { apiURL, type Query, request, requestJSON } from './http.ts'
 import { readHTTPExec } from './http-exec.ts'
 import { readNDJSON } from './ndjson.ts'
@@ -20,6 +21,7 @@ import { policyCalls } from './policies.ts'
 import { PortProxy, type PortProxyOptions } from './port-proxy.ts'
 import { PortWatch } from './port-watch.ts'
 import { openProxyConnection } from './proxy-connection.ts'
+import { type SpriteWatchEvent, type WatchSpritesOptions, watchSprites } from './sprite-watch.ts'
 import type {
   Checkpoint,
   CheckpointEvent,
@@ -98,6 +100,20 @@ export class SpritesClient {
       if (!page.hasMore || !page.nextContinuationToken) return
       continuationToken = page.nextContinuationToken
     }
+  }
+
+  /**
+   * Follows the list (M3): one event per matching sprite, then one per status change, and
+   * heartbeats, until `opts.signal` aborts.
+   * @example for await (const e of client.watchSprites({ signal })) if (e.type === 'sprite') console.log(e.name, e.status)
+   */
+  watchSprites(opts: WatchSpritesOptions = {}): AsyncGenerator<SpriteWatchEvent> {
+    return watchSprites(this.#o, opts)
+  }
+
+  /** The files of one sprite (§5); relative paths start at `workingDir` (default `/home/sprite`). */
+  filesystem(name: string, workingDir?: string): SpriteFilesystem {
+    return new SpriteFilesystem(this.#o, name, workingDir)
   }
 
   /** Replaces labels and/or URL settings (M5). @throws SpritesError `invalid_argument` when empty */

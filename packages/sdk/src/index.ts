@@ -11,6 +11,14 @@ export { parseAPIError } from './api-error.ts'
 export { SpritesClient } from './client.ts'
 export type { ExecHTTPOptions, ExecOptions } from './exec-options.ts'
 export { ExecSession, type ExecSessionEvents, exitCodeFromClose } from './exec-session.ts'
+export {
+  type FsCallOptions,
+  type FsEntry,
+  type FsWriteOptions,
+  type FsWriteResult,
+  fsErrorCode,
+  SpriteFilesystem,
+} from './filesystem.ts'
 export type {
   SpritesClientOptions,
   WebSocketConstructor,
@@ -23,4 +31,9 @@ export {
   type ProxyDial,
 } from './port-proxy.ts'
 export { PortWatch, type PortWatchEvents } from './port-watch.ts'
+export type {
+  OrgCounters,
+  SpriteWatchEvent,
+  WatchSpritesOptions,
+} from './sprite-watch.ts'
 export type * from './types.ts'

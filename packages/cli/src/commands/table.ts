@@ -7,9 +7,15 @@ import { checkpointDelete } from './checkpoint/delete.ts'
 import { checkpointInfo } from './checkpoint/info.ts'
 import { checkpointList } from './checkpoint/list.ts'
 import { checkpointRestore } from './checkpoint/restore.ts'
+import { api } from './cli/api.ts'
+import { completionCommand } from './cli/completion.ts'
 import { version } from './cli/version.ts'
 import { configUpdate } from './config/update.ts'
+import { fileEdit } from './file/edit.ts'
+import { filePull } from './file/pull.ts'
+import { filePush } from './file/push.ts'
 import { orgList } from './org/list.ts'
+import { orgLogout } from './org/logout.ts'
 import { policyNetwork } from './policy/network.ts'
 import { sessionsAttach } from './sessions/attach.ts'
 import { sessionsKill } from './sessions/kill.ts'
@@ -31,6 +37,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   use,
   info,
   url,
+  'url update': configUpdate,
   exec,
   console: consoleCommand,
   proxy,
@@ -46,11 +53,17 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   restore: checkpointRestore,
   'config update': configUpdate,
   'policy network': policyNetwork,
+  'file push': filePush,
+  'file pull': filePull,
+  'file edit': fileEdit,
+  api,
   'auth setup': authSetup,
   login,
   'org auth': login,
   'org list': orgList,
+  'org logout': orgLogout,
   logout,
+  completion: completionCommand(() => COMMANDS),
   version,
 }
 
