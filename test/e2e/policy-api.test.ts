@@ -164,7 +164,7 @@ describe('policies', { skip: isRoot ? false : 'needs root to run sprites' }, () 
       ['privileges', { profile: 'root' }],
       ['privileges', { devices: [7] }],
       ['privileges', { noNewPrivileges: 'yes' }],
-      ['privileges', { unknown: true }],
+      ['privileges', { unknown: true, profile: 'root' }],
       ['resources', { memory: { limit_mb: '512' } }],
       ['resources', { memory: { limit_mb: 512.5 } }],
       ['resources', { memory: { limit_mb: 512, autoscale: 1 } }],

@@ -96,7 +96,8 @@ export function isDomainPattern(pattern: string): boolean {
 
 /**
  * Validates a request body into a policy: `{"rules":[…]}` where each rule is exactly one of
- * `{"domain","action"}` or `{"include":"defaults"}`. Throws `invalid_argument` naming the rule.
+ * `{"domain","action"}` or `{"include":"defaults"}`; unknown fields are dropped (§1.1). Throws
+ * `invalid_argument` naming the rule.
  */
 export function parseNetworkPolicy(body: unknown): NetworkPolicy {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -115,9 +116,8 @@ function parseRule(raw: unknown, i: number): NetworkRule {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalid(`${at} must be an object`)
   }
+  // Unknown fields are ignored (§1.1); the stored rule keeps only the known ones.
   const r = raw as Record<string, unknown>
-  const unknownKey = Object.keys(r).find((k) => !['domain', 'action', 'include'].includes(k))
-  if (unknownKey !== undefined) throw invalid(`${at} has an unknown field "${unknownKey}"`)
   const hasDomain = r.domain !== undefined
   const hasInclude = r.include !== undefined
   if (hasDomain === hasInclude) throw invalid(`${at} needs exactly one of "domain" or "include"`)

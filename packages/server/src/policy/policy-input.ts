@@ -13,15 +13,10 @@ const PROFILES: readonly string[] = ['minimal', 'standard', 'privileged']
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-function object(raw: unknown, what: string, allowed: readonly string[]): Obj {
+/** The object's known fields; unknown ones are ignored, as everywhere in the API (§1.1). */
+function object(raw: unknown, what: string, known: readonly string[]): Obj {
   if (!isObj(raw)) throw errors.invalid(`${what} must be a JSON object`)
-  const unknown = Object.keys(raw).find((k) => !allowed.includes(k))
-  if (unknown !== undefined) {
-    throw errors.invalid(
-      `${what} has an unknown field "${unknown}" (allowed: ${allowed.join(', ')})`,
-    )
-  }
-  return raw
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => known.includes(k)))
 }
 
 const given = (v: unknown) => v !== undefined && v !== null
