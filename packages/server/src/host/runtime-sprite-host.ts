@@ -8,6 +8,7 @@ import type { SpriteRecord, Store } from '@sprites/store'
 import type { SandboxProvider } from '../exec/exec-service.ts'
 import { memoryLimitMB } from '../policy/sprite-policies.ts'
 import type { KillPointName } from './kill-point.ts'
+import { WAKE_TIMEOUT_MS, wakeDeadline } from './wake-deadline.ts'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -46,6 +47,8 @@ export interface RuntimeSpriteHostOptions {
    * `/.sprite/policy` inside (see policy/policy-files.ts).
    */
   policyDir?: (sprite: SpriteRecord) => Promise<string | undefined>
+  /** How long `ensureRunning` waits for a wake before it answers 503. @default 30 s */
+  wakeTimeoutMs?: number
   /** Name servers of the sprite's `/etc/resolv.conf` (`SandboxSpec.dnsServers`). */
   dnsServers?: (sprite: SpriteRecord) => string[]
   /**
@@ -138,8 +141,10 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
 
   /**
    * The sprite's running sandbox: a warm sprite is thawed, a cold one booted (its disk attached
-   * first). Concurrent calls coalesce into one wake.
-   * @throws SpritesError `sprite_unavailable` (retryable) when the wake fails; the sprite is cold.
+   * first). Concurrent calls coalesce into one wake. A caller waits at most `wakeTimeoutMs`;
+   * the wake itself goes on, so a retry joins it.
+   * @throws SpritesError `sprite_unavailable` (retryable, 503 with `Retry-After`) when the wake
+   * fails (the sprite is cold) or takes longer than that.
    */
   async ensureRunning(sprite: SpriteRecord): Promise<Sandbox> {
     if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
@@ -151,8 +156,10 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
       const wake = live ? () => this.#thaw(sprite, live) : () => this.#boot(sprite)
       waking = reaping.then(wake).finally(() => this.#waking.delete(sprite.id))
       this.#waking.set(sprite.id, waking)
+      waking.catch(() => undefined)
     }
-    return (await waking).sandbox
+    const ms = this.#o.wakeTimeoutMs ?? WAKE_TIMEOUT_MS
+    return (await wakeDeadline(waking, ms, sprite.name)).sandbox
   }
 
   /**

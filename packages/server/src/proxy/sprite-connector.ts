@@ -1,14 +1,13 @@
 import type { Duplex } from 'node:stream'
-import { isSpritesError, SpritesError } from '@sprites/protocol'
+import { SpritesError } from '@sprites/protocol'
 import type { Sandbox } from '@sprites/runtime'
 import type { SpriteRecord } from '@sprites/store'
+import { WAKE_TIMEOUT_MS, wakeDeadline } from '../host/wake-deadline.ts'
 import type { Supervisor } from '../supervisor/supervisor.ts'
 import { SandboxAgent } from './sandbox-agent.ts'
 
 /** Port the sprite URL reaches when no service owns `http_port` (D7). */
 export const DEFAULT_HTTP_PORT = 8080
-/** How long a wake may take before the URL answers 503. */
-export const WAKE_TIMEOUT_MS = 30_000
 /** How long the target port may refuse connections after a wake before the URL answers 502. */
 export const CONNECT_RETRY_MS = 10_000
 const RETRY_INTERVAL_MS = 20
@@ -60,8 +59,16 @@ export class SpriteConnector {
   }
 
   async #target(sprite: SpriteRecord): Promise<{ sandbox: Sandbox; port: number }> {
-    const sandbox = await withTimeout(this.#host.ensureRunning(sprite), WAKE_TIMEOUT_MS, sprite)
-    const services = await withTimeout(this.#supervisor.forSprite(sprite), WAKE_TIMEOUT_MS, sprite)
+    const sandbox = await wakeDeadline(
+      this.#host.ensureRunning(sprite),
+      WAKE_TIMEOUT_MS,
+      sprite.name,
+    )
+    const services = await wakeDeadline(
+      this.#supervisor.forSprite(sprite),
+      WAKE_TIMEOUT_MS,
+      sprite.name,
+    )
     const port = (await services.ensureHTTPService()) ?? DEFAULT_HTTP_PORT
     return { sandbox, port }
   }
@@ -91,31 +98,5 @@ async function connectRetrying(
       }
       await new Promise((r) => setTimeout(r, RETRY_INTERVAL_MS))
     }
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, sprite: SpriteRecord): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new SpritesError('sprite_unavailable', `sprite ${sprite.name} is still waking`, {
-            details: { retry_after_seconds: 5 },
-          }),
-        ),
-      ms,
-    )
-  })
-  try {
-    return await Promise.race([p, timeout])
-  } catch (err) {
-    if (isSpritesError(err)) throw err
-    throw new SpritesError('sprite_unavailable', `sprite ${sprite.name} could not be woken`, {
-      cause: err,
-      details: { retry_after_seconds: 5 },
-    })
-  } finally {
-    clearTimeout(timer)
   }
 }
