@@ -94,7 +94,13 @@ test('privileges: {} when unset; POST replaces; DELETE reverts; bad input 400', 
   const replaced = await h.request('POST', path, { body: { noNewPrivileges: false } })
   assert.equal(replaced.status, 204)
   assert.deepEqual(await jsonOf(await h.request('GET', path)), { noNewPrivileges: false })
-  for (const body of [{ profile: 'root' }, { devices: 'x' }, { extra: 1 }, '[]', '{bad']) {
+  for (const body of [
+    { profile: 'root' },
+    { devices: 'x' },
+    { extra: 1, profile: 7 },
+    '[]',
+    '{bad',
+  ]) {
     const res = await h.request('POST', path, { body })
     assert.equal(res.status, 400, JSON.stringify(body))
     assert.equal(((await res.json()) as { error: string }).error, 'invalid_argument')
