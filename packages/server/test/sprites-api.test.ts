@@ -155,6 +155,21 @@ test('delete 204 then 404; the host destroyed it', async (t) => {
   assert.deepEqual(h.host.calls.at(-1), { op: 'destroy', spriteID: info.id, name: 'd' })
 })
 
+test('upgrade (M7) moves the sprite to the installed image version', async (t) => {
+  const h = await startTestServer(t)
+  h.host.setImageVersion('img-1')
+  await h.request('POST', '/v1/sprites', { body: { name: 'u' } })
+  const version = async () =>
+    ((await (await h.request('GET', '/v1/sprites/u')).json()) as Json).version
+  assert.equal(await version(), 'img-1')
+  h.host.setImageVersion('img-2')
+  const r = await h.request('POST', '/v1/sprites/u/upgrade', { body: { version: 'whatever' } })
+  assert.equal(r.status, 200)
+  assert.deepEqual(await r.json(), { name: 'u', status: 'upgraded' })
+  assert.equal(await version(), 'img-2')
+  assert.equal((await h.request('POST', '/v1/sprites/nope/upgrade')).status, 404)
+})
+
 test('a failed provision leaves no row and destroys what was made', async (t) => {
   const h = await startTestServer(t)
   h.host.failNext('provision', new Error('disk full'))

@@ -17,6 +17,8 @@ export interface FakeSpriteHost extends SpriteHost {
   setStatus(spriteID: string, status: SpriteStatus): void
   /** Ids of sprites provisioned and not destroyed. */
   readonly provisioned: ReadonlySet<string>
+  /** Sets the installed image version (`imageVersion()`; unset = the service's "unknown"). */
+  setImageVersion(version: string): void
 }
 
 export function createFakeSpriteHost(): FakeSpriteHost {
@@ -25,6 +27,7 @@ export function createFakeSpriteHost(): FakeSpriteHost {
   const statuses = new Map<string, SpriteStatus>()
   const provisioned = new Set<string>()
   const listeners = new Set<(e: SpriteStatusEvent) => void>()
+  let image: string | undefined
   const record = (op: FakeHostCall['op'], s: SpriteRecord) => {
     calls.push({ op, spriteID: s.id, name: s.name })
     const err = failures.get(op)
@@ -61,5 +64,9 @@ export function createFakeSpriteHost(): FakeSpriteHost {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    setImageVersion: (v) => {
+      image = v
+    },
+    imageVersion: () => image ?? 'unknown',
   }
 }

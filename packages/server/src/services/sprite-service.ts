@@ -179,10 +179,19 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
     return { sprite_name: sprite.name, machine_id: result.machineID, message: 'sprite restarted' }
   }
 
-  /** M7: the host picks the image for the next cold boot. */
+  /**
+   * M7: the sprite takes the server's installed base image version (one image is installed, so
+   * a requested `version` is ignored). Its root filesystem is its own disk, cloned from the
+   * image at create, and stays as it is (the writable layer is untouched); what the server
+   * mounts in at every boot (`/.sprite/bin`, the policy and checkpoint views) is always current.
+   */
   async function upgrade(org: OrgRecord, name: string, version: string | undefined) {
     const sprite = await get(org, name)
     await host.upgrade?.(sprite, version)
+    const installed = host.imageVersion?.()
+    if (installed && installed !== sprite.version) {
+      await store.updateSprite(sprite.id, { version: installed })
+    }
     return { name: sprite.name, status: 'upgraded' }
   }
 
