@@ -197,7 +197,7 @@ describe('checkpoints', { skip: isRoot ? false : 'needs root to run sprites' }, 
     assert.equal(await status(name), 'cold', 'nothing here woke the sprite')
   })
 
-  test('a cold sprite is checkpointed and listed without waking it', async () => {
+  test('a cold sprite is checkpointed and listed without waking it; a restore wakes it', async () => {
     const { name } = await newSprite('ck-cold')
     assert.equal(await status(name), 'cold')
     const v1 = await checkpoint(name)
@@ -205,7 +205,8 @@ describe('checkpoints', { skip: isRoot ? false : 'needs root to run sprites' }, 
     assert.equal((await list(name)).length, 2)
     assert.equal(await status(name), 'cold')
     await restore(name, 'v0')
-    assert.equal(await status(name), 'cold', 'restoring a cold sprite leaves it cold')
+    // Restore is a wake trigger (§11): the sprite boots on the restored disk.
+    await waitUntil(async () => (await status(name)) === 'running', 15_000, 'boots after restore')
   })
 
   test('fork gives an independent sprite, from a checkpoint and from the live state', async () => {

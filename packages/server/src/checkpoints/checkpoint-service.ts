@@ -149,8 +149,9 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
 
     /**
      * C4: stops the sprite (sessions end), keeps the replaced state as a hidden `auto-N`
-     * checkpoint (the newest {@link AUTO_KEEP} are kept), clones the checkpoint over the disk.
-     * A sprite that was not cold is booted again in the background.
+     * checkpoint (the newest {@link AUTO_KEEP} are kept), clones the checkpoint over the disk,
+     * then boots the sprite in the background: a restore is a wake trigger (§11), also for a
+     * sprite that was cold.
      * @throws checkpoint_not_found, conflict for `Current`
      */
     restore(sprite: SpriteRecord, raw: string, progress: Progress = () => {}) {
@@ -158,7 +159,6 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
         await ensureInit(sprite)
         const target = await record(sprite, raw, true)
         progress(`Restoring checkpoint ${target.id}...`)
-        const wasUp = deps.host.status(sprite) !== 'cold'
         await deps.host.stop(sprite, 'sprite restoring a checkpoint')
         const backup = await take(sprite, 'auto', `state before restoring ${target.id}`)
         await replaceDisk(sprite, target.id)
@@ -166,7 +166,7 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
         await pruneAuto(sprite)
         changed(sprite)
         log.info({ spriteID: sprite.id, checkpoint: target.id, backup: backup.id }, 'restored')
-        if (wasUp && deps.host.wake) {
+        if (deps.host.wake) {
           deps.host.wake(sprite).catch((err: unknown) => log.warn({ err }, 'boot after restore'))
         }
         return { id: target.id, backup: backup.id }
