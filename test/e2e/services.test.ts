@@ -231,6 +231,31 @@ describe('services', { skip: isRoot ? false : 'needs root to run sprites' }, () 
     await ndjson(conn, 'POST', svcPath(sp, '/ghost/stop'))
   })
 
+  test('a failure after the headers streams error then complete (§1.4)', async () => {
+    const sp = await newSprite('svcfail')
+    const put = await ndjson(conn, 'PUT', svcPath(sp, '/web?duration=0'), sleeper('web'))
+    assert.equal(put.status, 200, put.text)
+    // The definitions directory becomes a file, so the next save fails inside the sprite.
+    await sh(conn, sp, 'sudo rm -rf /.sprite/services && sudo touch /.sprite/services')
+    const r = await ndjson(conn, 'POST', svcPath(sp, '/web/stop'))
+    assert.equal(r.status, 200, r.text)
+    assert.equal(r.contentType, 'application/x-ndjson')
+    assert.ok(r.text.endsWith('\n'), r.text)
+    assert.deepEqual(
+      r.events.map((e) => e.type),
+      ['error', 'complete'],
+      r.text,
+    )
+    assert.match(r.events[0]?.data ?? '', /could not save service web/)
+    assert.equal(typeof r.events[0]?.timestamp, 'number')
+    assert.equal((await getService(conn, sp, 'web')).state.status, 'running')
+    await sh(conn, sp, 'sudo rm -f /.sprite/services')
+    assert.deepEqual(
+      (await ndjson(conn, 'POST', svcPath(sp, '/web/stop'))).events.map((e) => e.type).at(-1),
+      'complete',
+    )
+  })
+
   test('log rotation at 10 MiB keeps every line', async () => {
     const sp = await newSprite('svclog')
     // 120 000 lines of 100 bytes (12 MB) as fast as python can print them.

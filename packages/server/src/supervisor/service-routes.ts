@@ -1,13 +1,12 @@
 import { errors, parseDuration, parseSignal, SpritesError } from '@sprites/protocol'
 import { readJSON } from '../http/body.ts'
 import type { RequestContext } from '../http/context.ts'
-import { startNDJSON } from '../http/ndjson.ts'
 import { sendEmpty, sendJSON } from '../http/respond.ts'
 import type { InSpriteAPI } from '../insprite/index.ts'
 import type { ServerModule } from '../module-api.ts'
 import { assertServiceName, parseDefinition } from './service-definition.ts'
 import { serviceToWire } from './service-state.ts'
-import { completeEvent, EventTap } from './service-stream.ts'
+import { EventTap, serviceStream } from './service-stream.ts'
 import type { SpriteServices } from './sprite-services.ts'
 import type { Supervisor } from './supervisor.ts'
 
@@ -16,7 +15,7 @@ const DEFAULT_DURATION_MS = 5000
 const DEFAULT_STOP_TIMEOUT_MS = 10_000
 
 /** What the handlers use of a request: the same on the API and on the in-sprite socket. */
-type Ctx = Pick<RequestContext, 'req' | 'res' | 'query' | 'params'>
+type Ctx = Pick<RequestContext, 'req' | 'res' | 'query' | 'params' | 'log'>
 type Handler = (ctx: Ctx, services: SpriteServices) => Promise<void>
 type On = (method: string, path: string, handler: Handler) => void
 
@@ -93,10 +92,7 @@ async function put(maxBodyBytes: number, ctx: Ctx, s: SpriteServices): Promise<v
   const tap = new EventTap(s, name)
   try {
     await s.put(def, DEFAULT_STOP_TIMEOUT_MS)
-    const stream = startNDJSON(ctx.res)
-    await tap.follow(stream, ctx.res, duration)
-    stream.write(completeEvent(name))
-    stream.end()
+    await serviceStream(ctx.res, ctx.log, name, (stream) => tap.follow(stream, ctx.res, duration))
   } finally {
     tap.close()
   }
@@ -108,17 +104,12 @@ async function start(ctx: Ctx, s: SpriteServices, restart: boolean): Promise<voi
   const duration = durationParam(ctx, 'duration', DEFAULT_DURATION_MS)
   const tap = new EventTap(s, name)
   try {
-    const stream = startNDJSON(ctx.res)
-    if (restart) await s.stop(name, DEFAULT_STOP_TIMEOUT_MS)
-    else if (r.state.status === 'running') {
-      stream.write(completeEvent(name))
-      stream.end()
-      return
-    }
-    await s.start(name)
-    await tap.follow(stream, ctx.res, duration)
-    stream.write(completeEvent(name))
-    stream.end()
+    await serviceStream(ctx.res, ctx.log, name, async (stream) => {
+      if (restart) await s.stop(name, DEFAULT_STOP_TIMEOUT_MS)
+      else if (r.state.status === 'running') return
+      await s.start(name)
+      await tap.follow(stream, ctx.res, duration)
+    })
   } finally {
     tap.close()
   }
@@ -133,12 +124,11 @@ async function stop(ctx: Ctx, s: SpriteServices): Promise<void> {
   const timeout = stopTimeout(ctx)
   const tap = new EventTap(s, name)
   try {
-    const stream = startNDJSON(ctx.res)
-    const code = await s.stop(name, timeout)
-    await tap.follow(stream, ctx.res, 0, (ev) => ev.type !== 'exit')
-    if (code === null) stream.write({ type: 'stopped', exit_code: null, timestamp: Date.now() })
-    stream.write(completeEvent(name))
-    stream.end()
+    await serviceStream(ctx.res, ctx.log, name, async (stream) => {
+      const code = await s.stop(name, timeout)
+      await tap.follow(stream, ctx.res, 0, (ev) => ev.type !== 'exit')
+      if (code === null) stream.write({ type: 'stopped', exit_code: null, timestamp: Date.now() })
+    })
   } finally {
     tap.close()
   }
@@ -154,13 +144,12 @@ async function logs(ctx: Ctx, s: SpriteServices): Promise<void> {
   const duration = durationParam(ctx, 'duration', 0)
   const tap = new EventTap(s, r.def.name)
   try {
-    const stream = startNDJSON(ctx.res)
-    for (const l of r.logs.tail(lines)) {
-      stream.write({ type: l.stream, data: l.data, timestamp: l.timestamp })
-    }
-    await tap.follow(stream, ctx.res, duration)
-    stream.write(completeEvent(r.def.name))
-    stream.end()
+    await serviceStream(ctx.res, ctx.log, r.def.name, async (stream) => {
+      for (const l of r.logs.tail(lines)) {
+        stream.write({ type: l.stream, data: l.data, timestamp: l.timestamp })
+      }
+      await tap.follow(stream, ctx.res, duration)
+    })
   } finally {
     tap.close()
   }

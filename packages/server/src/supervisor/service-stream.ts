@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http'
-import type { NDJSONStream } from '../http/ndjson.ts'
+import { type NDJSONStream, startNDJSON } from '../http/ndjson.ts'
+import { errorResponse } from '../http/respond.ts'
+import type { Logger } from '../logger.ts'
 import { logPath } from './service-log.ts'
 import type { TimedServiceEvent } from './service-state.ts'
 import type { SpriteServices } from './sprite-services.ts'
@@ -65,4 +67,33 @@ export class EventTap {
 export function completeEvent(name: string, now = Date.now()): object {
   const p = logPath(name)
   return { type: 'complete', log_files: { combined: p, stdout: p, stderr: p }, timestamp: now }
+}
+
+/** The `error` event of a service stream (§7 log events). */
+export function errorEvent(message: string, now = Date.now()): object {
+  return { type: 'error', data: message, timestamp: now }
+}
+
+/**
+ * Answers with a service's NDJSON stream: sends the headers, runs `work` (which writes the
+ * events), then writes `complete` and ends the response. A failure inside `work`, after the
+ * headers went out, becomes an `error` event before `complete` (sprites-api.md §1.4), so the
+ * client reads whole lines up to the terminal event instead of a cut connection. The message
+ * is the one an HTTP error would carry (unexpected errors are logged and say `internal server
+ * error`).
+ */
+export async function serviceStream(
+  res: ServerResponse,
+  log: Logger,
+  name: string,
+  work: (stream: NDJSONStream) => Promise<void>,
+): Promise<void> {
+  const stream = startNDJSON(res)
+  try {
+    await work(stream)
+  } catch (err) {
+    stream.write(errorEvent(errorResponse(err, log).body.message))
+  }
+  stream.write(completeEvent(name))
+  stream.end()
 }
