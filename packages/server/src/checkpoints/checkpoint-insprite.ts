@@ -4,7 +4,12 @@ import { sendEmpty, sendJSON } from '../http/respond.ts'
 import type { InSpriteAPI } from '../insprite/index.ts'
 import type { Logger } from '../logger.ts'
 import { resolveCheckpointID } from './checkpoint-ids.ts'
-import { checkpointStreams, parseCreateBody, streamEvent } from './checkpoint-routes.ts'
+import {
+  checkpointStreams,
+  includeAutoParam,
+  parseCreateBody,
+  streamEvent,
+} from './checkpoint-routes.ts'
 import type { CheckpointService } from './checkpoint-service.ts'
 
 const MAX_BODY = 64 * 1024
@@ -22,7 +27,7 @@ export function installInSpriteCheckpointRoutes(
   log: Logger,
 ): void {
   api.route('GET', '/v1/checkpoints', async (c) => {
-    const includeAuto = c.query.get('includeAuto') === 'true'
+    const includeAuto = includeAutoParam(c.query)
     sendJSON(
       c.res,
       200,

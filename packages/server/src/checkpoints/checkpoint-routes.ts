@@ -1,4 +1,4 @@
-import { SpritesError } from '@sprites/protocol'
+import { parseBool, SpritesError } from '@sprites/protocol'
 import type { SpriteRecord } from '@sprites/store'
 import { readJSON } from '../http/body.ts'
 import type { RequestContext } from '../http/context.ts'
@@ -28,6 +28,11 @@ export function parseCreateBody(body: unknown): string {
   if (typeof comment !== 'string')
     throw new SpritesError('invalid_argument', 'comment must be a string')
   return comment
+}
+
+/** The C2 `includeAuto` flag (also `include_auto`): a §1.5 boolean, absent = false. */
+export function includeAutoParam(query: URLSearchParams): boolean {
+  return parseBool(query.get('includeAuto') ?? query.get('include_auto'), false)
 }
 
 /** Runs streamed work: errors after the headers become an `error` event (§1.4). */
@@ -82,8 +87,7 @@ export function checkpointsModule(service: CheckpointService): ServerModule {
     api.route('GET', `${SPRITE}/checkpoints`, async (ctx) => {
       const list = await service.list(await sprite(ctx), {
         history: ctx.query.get('history'),
-        includeAuto:
-          ctx.query.get('includeAuto') === 'true' || ctx.query.get('include_auto') === 'true',
+        includeAuto: includeAutoParam(ctx.query),
       })
       sendJSON(ctx.res, 200, list)
     })
