@@ -18,11 +18,21 @@ interface Target {
   port: number
 }
 
-/** `WS /v1/sprites/{name}/proxy` (§9.1): JSON init, `connected` reply, raw relay. */
+/** Open proxy sockets by sprite id. */
+type OpenSockets = Map<string, Set<WebSocket>>
+
+/**
+ * `WS /v1/sprites/{name}/proxy` (§9.1): JSON init, `connected` reply, raw relay. When the
+ * sprite stops (deleted, restored, gone cold) its sockets close with 1001 and the host's reason.
+ */
 export function tcpProxyModule(deps: TCPProxyDeps): ServerModule {
   return (api) => {
+    const open: OpenSockets = new Map()
+    deps.host.on('stopped', (spriteID, reason) => {
+      for (const ws of open.get(spriteID) ?? []) goingAway(ws, reason)
+    })
     api.upgrade('/v1/sprites/:name/proxy', (ctx, socket, head) =>
-      proxy(api, deps, ctx, socket, head),
+      proxy(api, deps, open, ctx, socket, head),
     )
   }
 }
@@ -30,12 +40,14 @@ export function tcpProxyModule(deps: TCPProxyDeps): ServerModule {
 async function proxy(
   api: ModuleAPI,
   deps: TCPProxyDeps,
+  open: OpenSockets,
   ctx: UpgradeContext,
   socket: Duplex,
   head: Buffer,
 ): Promise<void> {
   const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
   const ws = await api.acceptWebSocket(ctx, socket, head)
+  track(open, sprite.id, ws)
   const release = deps.hold?.(sprite.id)
   ws.once('close', () => release?.())
   const fromQuery = ctx.query.get('port')
@@ -64,6 +76,23 @@ async function proxy(
   if (ws.readyState !== ws.OPEN) return void tcp.destroy()
   ws.send(JSON.stringify({ status: 'connected', target: label }))
   relay(ws, tcp)
+}
+
+/** Keeps `ws` in `open` under its sprite until it closes. */
+function track(open: OpenSockets, spriteID: string, ws: WebSocket): void {
+  const set = open.get(spriteID) ?? new Set<WebSocket>()
+  open.set(spriteID, set.add(ws))
+  ws.once('close', () => {
+    set.delete(ws)
+    if (set.size === 0 && open.get(spriteID) === set) open.delete(spriteID)
+  })
+}
+
+/** Closes with 1001 (RFC 6455 "going away"); the relay's own 1000 then finds it closing. */
+function goingAway(ws: WebSocket, reason: string): void {
+  if (ws.readyState !== ws.OPEN) return
+  ws.resume()
+  ws.close(1001, reason.slice(0, 120))
 }
 
 function relay(ws: WebSocket, tcp: Duplex): void {

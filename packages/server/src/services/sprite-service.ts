@@ -45,11 +45,18 @@ export type SpriteService = ReturnType<typeof createSpriteService>
 export function createSpriteService({ store, host, config, log }: SpriteServiceDeps) {
   const defaults = () => ({ ...config.spriteDefaults, region: config.region })
   const createdListeners = new Set<(sprite: SpriteRecord) => void>()
+  const deletedListeners = new Set<(sprite: SpriteRecord) => void>()
 
   /** Calls `listener` with every sprite created from now on; returns the unsubscribe function. */
   function onCreated(listener: (sprite: SpriteRecord) => void): () => void {
     createdListeners.add(listener)
     return () => createdListeners.delete(listener)
+  }
+
+  /** Calls `listener` with every sprite deleted from now on (M6); returns the unsubscribe function. */
+  function onDeleted(listener: (sprite: SpriteRecord) => void): () => void {
+    deletedListeners.add(listener)
+    return () => deletedListeners.delete(listener)
   }
 
   /** @throws SpritesError sprite_not_found (404) when the org has no sprite of that name. */
@@ -151,6 +158,7 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
     await host.destroy(marked)
     await store.deleteSprite(sprite.id)
     log.info({ spriteID: sprite.id, name, operation: 'delete' }, 'sprite deleted')
+    for (const listener of deletedListeners) listener(sprite)
   }
 
   function wire(org: OrgRecord, sprite: SpriteRecord): SpriteInfoWire {
@@ -208,6 +216,7 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
     toWire: wire,
     host,
     onCreated,
+    onDeleted,
   }
 }
 
