@@ -74,6 +74,11 @@ async function freePort(): Promise<number> {
   })
 }
 
+/** Node arguments that run a TypeScript file of this repository (path from its root) from source. */
+export function tsArgs(file: string, ...args: string[]): string[] {
+  return ['--conditions=@sprites/source', '--import', 'tsx', join(ROOT, file), ...args]
+}
+
 /**
  * Runs `spritesd <args>` (an operator command such as `token list`) to completion on the
  * instance's data dir, with `env` on top.
@@ -82,21 +87,11 @@ export function spritesdCommand(
   args: string[],
   env: Record<string, string> = {},
 ): { code: number; out: string; err: string } {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--conditions=@sprites/source',
-      '--import',
-      'tsx',
-      join(ROOT, 'packages/server/src/main.ts'),
-      ...args,
-    ],
-    {
-      env: { ...process.env, SPRITES_DATA_DIR: DEFAULT_DIRS.dataDir, ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  )
+  const r = spawnSync(process.execPath, tsArgs('packages/server/src/main.ts', ...args), {
+    env: { ...process.env, SPRITES_DATA_DIR: DEFAULT_DIRS.dataDir, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr }
 }
 
@@ -120,17 +115,10 @@ export async function startSpritesd(
     SPRITES_LOG_LEVEL: 'info',
     ...extraEnv,
   }
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@sprites/source',
-      '--import',
-      'tsx',
-      join(ROOT, 'packages/server/src/main.ts'),
-      'serve',
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const child = spawn(process.execPath, tsArgs('packages/server/src/main.ts', 'serve'), {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout?.on('data', (d: Buffer) => {
     output += d.toString()

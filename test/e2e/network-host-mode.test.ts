@@ -18,10 +18,9 @@ import {
   startEgressUpstream,
   UPSTREAM_DNS,
 } from './egress-upstream.ts'
-import { INSTANCE, instanceDirs } from './harness.ts'
+import { INSTANCE, instanceDirs, tsArgs } from './harness.ts'
 
 const isRoot = process.getuid?.() === 0
-const ROOT = join(import.meta.dirname, '..', '..')
 const HOST_NS = `${INSTANCE.slice(0, 16)}-hostns`
 const UP_NS = `${INSTANCE.slice(0, 16)}-hostup`
 const PORT = 7480
@@ -62,11 +61,7 @@ describe('host network mode, inside a namespace the test owns', {
       [
         `--net=/run/netns/${HOST_NS}`,
         process.execPath,
-        '--conditions=@sprites/source',
-        '--import',
-        'tsx',
-        join(ROOT, 'packages/server/src/main.ts'),
-        'serve',
+        ...tsArgs('packages/server/src/main.ts', 'serve'),
       ],
       {
         env: {
@@ -118,13 +113,7 @@ describe('host network mode, inside a namespace the test owns', {
       [
         `--net=/run/netns/${HOST_NS}`,
         process.execPath,
-        '--conditions=@sprites/source',
-        '--import',
-        'tsx',
-        join(ROOT, 'test/e2e/host-mode-client.ts'),
-        `http://127.0.0.1:${PORT}`,
-        token,
-        String(PORT),
+        ...tsArgs('test/e2e/host-mode-client.ts', `http://127.0.0.1:${PORT}`, token, String(PORT)),
       ],
       { encoding: 'utf8', timeout: 180_000 },
     )
