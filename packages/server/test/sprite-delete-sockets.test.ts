@@ -64,9 +64,7 @@ test('ports/watch: open across a stop, 1001 on delete (running or cold)', async 
   host.emit('stopped', id, 'sprite stopped')
   await new Promise((r) => setTimeout(r, 200))
   assert.equal(a.ws.readyState, WebSocket.OPEN, 'a stop keeps the socket')
-  // M6 marks the sprite `deleting`, then the host stops it.
-  await h.store.updateSprite(id, { opState: 'deleting' })
-  host.emit('stopped', id, 'sprite deleted')
+  assert.equal((await h.request('DELETE', '/v1/sprites/warmish')).status, 204)
   assert.deepEqual(await a.closed(), { code: 1001, reason: 'sprite deleted' })
 
   await create('cold')

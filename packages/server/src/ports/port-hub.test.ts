@@ -92,19 +92,6 @@ test('a cold sprite has no ports; a boot starts polling; a stop closes every por
   assert.equal(made[1]?.sandboxPid, 10)
 })
 
-test('listeners hear that the sandbox stopped, with the reason, after its ports closed', () => {
-  const host = new EventEmitter()
-  const { watch, made } = fakeWatch()
-  const hub = new PortHub({ host, watch })
-  const a = recorder()
-  hub.subscribe('s1', { ...a, stopped: (reason) => a.log.push(`stopped: ${reason}`) })
-  host.emit('booted', { id: 's1' }, { pid: 9 })
-  made[0]?.open(P(3000))
-  host.emit('stopped', 's1', 'sprite deleted')
-  host.emit('stopped', 's2', 'sprite stopped')
-  assert.deepEqual(a.log, ['+3000', '-3000', 'stopped: sprite deleted'])
-})
-
 /** A fake /proc: pid → [NSpid, NSsid, PPid]. */
 function fakeProc(entries: Record<number, [string, string, number]>): string {
   const dir = mkdtempSync(join(tmpdir(), 'fake-proc-'))

@@ -5,8 +5,6 @@ import { type ListeningPort, type PortWatcher, watchPorts } from '@sprites/runti
 export interface PortListener {
   opened(port: ListeningPort): void
   closed(port: ListeningPort): void
-  /** The sprite's sandbox stopped (after `closed` for each of its ports), with the host's reason. */
-  stopped?(reason: string): void
 }
 
 /** A listener's registration; `ready` resolves once the current ports are known. */
@@ -19,7 +17,7 @@ export interface PortSubscription {
 export type WatchFn = (opts: { sandboxPid: number; intervalMs?: number }) => PortWatcher
 
 export interface PortHubOptions {
-  /** The runtime host: `booted` (sprite, sandbox) and `stopped` (spriteID, reason) events. */
+  /** The runtime host: `booted` (sprite, sandbox) and `stopped` (spriteID) events. */
   host: Pick<EventEmitter, 'on'>
   /** @default 500 */
   intervalMs?: number
@@ -35,7 +33,7 @@ interface Entry {
 /**
  * The TCP listeners of every sprite, shared by exec sessions and `ports/watch` sockets. A sprite's
  * ports are polled only while it has a sandbox and at least one listener; never wakes a sprite.
- * When a sandbox stops, every listener is told its ports closed, then that it stopped.
+ * When a sandbox stops, every listener is told its ports closed.
  */
 export class PortHub {
   readonly #entries = new Map<string, Entry>()
@@ -48,7 +46,7 @@ export class PortHub {
     o.host.on('booted', (sprite: { id: string }, sandbox: { pid: number }) =>
       this.#booted(sprite.id, sandbox.pid),
     )
-    o.host.on('stopped', (spriteID: string, reason: string) => this.#stopped(spriteID, reason))
+    o.host.on('stopped', (spriteID: string) => this.#stopped(spriteID))
   }
 
   /** Adds a listener to a sprite's ports; polling starts if the sprite has a sandbox. */
@@ -95,12 +93,11 @@ export class PortHub {
     this.#startWatcher(e)
   }
 
-  #stopped(spriteID: string, reason: string): void {
+  #stopped(spriteID: string): void {
     const e = this.#entries.get(spriteID)
     if (!e) return
     this.#stopWatcher(e, true)
     e.sandboxPid = null
-    for (const l of [...e.listeners]) l.stopped?.(reason)
     if (e.listeners.size === 0) this.#entries.delete(spriteID)
   }
 

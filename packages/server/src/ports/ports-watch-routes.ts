@@ -1,6 +1,4 @@
 import type { PortEventMessage, PortListMessage } from '@sprites/protocol'
-import type { SpriteRecord, Store } from '@sprites/store'
-import type { WebSocket } from 'ws'
 import type { ServerModule } from '../module-api.ts'
 import type { PortHub } from './port-hub.ts'
 import { portMessage } from './session-ports.ts'
@@ -11,65 +9,38 @@ export const PING_MS = 15_000
 /**
  * `WS /v1/sprites/{name}/ports/watch` (§9.2): `port_list` on open, then `port_opened` /
  * `port_closed` for every listener in the sprite. Never wakes the sprite and is not activity: a
- * cold sprite gets an empty list, then events once something wakes it. Deleting the sprite
- * closes the socket with 1001 (M6).
+ * cold sprite gets an empty list, then events once something wakes it. Deleting the sprite,
+ * running or cold, closes the socket with 1001 (M6).
  */
 export function portsWatchModule(hub: PortHub, pingMs = PING_MS): ServerModule {
   return (api) => {
     api.upgrade('/v1/sprites/:name/ports/watch', async (ctx, socket, head) => {
       const sprite = await api.sprites.get(ctx.org, ctx.params.name ?? '')
       const ws = await api.acceptWebSocket(ctx, socket, head)
-      // A cold sprite's delete stops no sandbox: the service says so at once.
-      const unsubscribe = api.sprites.onDeleted((s) => {
+      const send = (msg: PortEventMessage | PortListMessage) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
+      }
+      let live = false
+      const sub = hub.subscribe(sprite.id, {
+        opened: (p) => live && send(portMessage('port_opened', p)),
+        closed: (p) => live && send(portMessage('port_closed', p)),
+      })
+      const ping = setInterval(() => ws.readyState === ws.OPEN && ws.ping(), pingMs)
+      const unsubscribeDeleted = api.sprites.onDeleted((s) => {
         if (s.id === sprite.id && ws.readyState === ws.OPEN) ws.close(1001, 'sprite deleted')
       })
-      ws.once('close', unsubscribe)
-      await watch(ws, hub, sprite, api.store, pingMs)
+      const end = () => {
+        clearInterval(ping)
+        sub.unsubscribe()
+        unsubscribeDeleted()
+      }
+      ws.once('close', end)
+      ws.on('error', end)
+      await sub.ready
+      if (ws.readyState !== ws.OPEN) return
+      const ports = hub.current(sprite.id).map((p) => portMessage('port_opened', p))
+      send({ type: 'port_list', ports })
+      live = true
     })
   }
-}
-
-async function watch(
-  ws: WebSocket,
-  hub: PortHub,
-  sprite: SpriteRecord,
-  store: Pick<Store, 'getSpriteByID'>,
-  pingMs: number,
-): Promise<void> {
-  const send = (msg: PortEventMessage | PortListMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg))
-  }
-  const closeIfDeleted = () =>
-    void isDeleted(store, sprite.id).then((deleted) => {
-      if (deleted && ws.readyState === ws.OPEN) ws.close(1001, 'sprite deleted')
-    })
-  let live = false
-  const sub = hub.subscribe(sprite.id, {
-    opened: (p) => live && send(portMessage('port_opened', p)),
-    closed: (p) => live && send(portMessage('port_closed', p)),
-    stopped: closeIfDeleted,
-  })
-  // The ping tick also notices a sprite deleted while cold (its sandbox did not stop then).
-  const ping = setInterval(() => {
-    if (ws.readyState !== ws.OPEN) return
-    ws.ping()
-    closeIfDeleted()
-  }, pingMs)
-  const end = () => {
-    clearInterval(ping)
-    sub.unsubscribe()
-  }
-  ws.once('close', end)
-  ws.on('error', end)
-  await sub.ready
-  if (ws.readyState !== ws.OPEN) return
-  const ports = hub.current(sprite.id).map((p) => portMessage('port_opened', p))
-  send({ type: 'port_list', ports })
-  live = true
-}
-
-/** True while the sprite is being deleted (M6 marks it first) or once its record is gone. */
-async function isDeleted(store: Pick<Store, 'getSpriteByID'>, spriteID: string): Promise<boolean> {
-  const s = await store.getSpriteByID(spriteID).catch(() => undefined)
-  return s === null || s?.opState === 'deleting'
 }
