@@ -30,13 +30,25 @@ export function spawnFsHelper(
   return sandbox.spawn({
     argv: ['sprite-fs', op, JSON.stringify(args)],
     path: FS_HELPER_PATH,
+    ...helperIdentity(asRoot),
+  })
+}
+
+/**
+ * How the in-sprite fs programs run: as user `sprite` (in group `sudo`, as for exec, D39) or as
+ * root, with a minimal environment, from `/`, with stdin.
+ */
+export function helperIdentity(
+  asRoot: boolean,
+): Omit<SpawnOptions, 'argv' | 'path'> & { stdin: true } {
+  return {
     env: [`PATH=${DEFAULT_PATH}`, `HOME=${asRoot ? '/root' : SPRITE_HOME}`, 'LANG=C.UTF-8'],
     cwd: '/',
     uid: asRoot ? 0 : SPRITE_UID,
     gid: asRoot ? 0 : SPRITE_GID,
     groups: asRoot ? [] : [SUDO_GID],
     stdin: true,
-  })
+  }
 }
 
 /** Splits the helper's stdout into lines; `onLine` sees each complete one. */

@@ -1,8 +1,7 @@
-import { DEFAULT_PATH, SPRITE_GID, SPRITE_HOME, SPRITE_UID } from '@sprites/protocol'
 import type { SandboxProcess } from '@sprites/runtime'
 import type { RawData, WebSocket } from 'ws'
 import type { Logger } from '../logger.ts'
-import type { FsSandbox } from './fs-helper.ts'
+import { type FsSandbox, helperIdentity } from './fs-helper.ts'
 import { resolveFsPath } from './fs-params.ts'
 
 /** The watcher inside every sprite (packages/runtime/sprite-bin/sprite-fswatch). */
@@ -14,7 +13,6 @@ export const WATCH_MAX_BUFFERED = 1 << 20
 /** A watcher line longer than this ends the watch (the watcher misbehaves). */
 const MAX_LINE = 64 << 10
 const SIGKILL = 9
-const SUDO_GID = 27
 const EVENTS = new Set(['create', 'write', 'remove', 'rename', 'chmod'])
 
 /** A running sandbox as the watch uses it: spawn, and `exit` when it stops. */
@@ -28,12 +26,7 @@ export function spawnFsWatcher(sandbox: FsSandbox, asRoot: boolean): Promise<San
   return sandbox.spawn({
     argv: ['sprite-fswatch'],
     path: FS_WATCHER_PATH,
-    env: [`PATH=${DEFAULT_PATH}`, `HOME=${asRoot ? '/root' : SPRITE_HOME}`, 'LANG=C.UTF-8'],
-    cwd: '/',
-    uid: asRoot ? 0 : SPRITE_UID,
-    gid: asRoot ? 0 : SPRITE_GID,
-    groups: asRoot ? [] : [SUDO_GID],
-    stdin: true,
+    ...helperIdentity(asRoot),
   })
 }
 
