@@ -88,7 +88,14 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       ...extraArgs,
       'about:blank',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: Chromium's helpers (renderer, utility, crashpad) can outlive the
+    // main process and keep writing into the profile, so the whole group is ended on close.
+    // TMPDIR inside the profile: its singleton-socket directory goes away with the profile.
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+      env: { ...process.env, TMPDIR: profile },
+    },
   )
   try {
     const endpoint = await devtoolsEndpoint(child)
@@ -100,12 +107,12 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       close: async () => {
         cdp.close()
         await stop(child)
-        rmSync(profile, { recursive: true, force: true })
+        removeProfile(profile)
       },
     }
   } catch (err) {
     await stop(child)
-    rmSync(profile, { recursive: true, force: true })
+    removeProfile(profile)
     throw err
   }
 }
@@ -129,13 +136,39 @@ function devtoolsEndpoint(child: ChildProcess): Promise<string> {
   })
 }
 
+/** Ends Chromium's process group (SIGTERM, SIGKILL after 5 s) and waits until it is empty. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill('SIGTERM')
-  const t = setTimeout(() => child.kill('SIGKILL'), 5_000)
+  const pgid = child.pid
+  if (pgid === undefined) return
+  const exited =
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((r) => child.once('exit', r))
+  signalGroup(pgid, 'SIGTERM')
+  const t = setTimeout(() => signalGroup(pgid, 'SIGKILL'), 5_000)
   await exited
   clearTimeout(t)
+  // Helpers still in the group get SIGKILL; wait (bounded) until none is left.
+  signalGroup(pgid, 'SIGKILL')
+  const deadline = Date.now() + 5_000
+  while (signalGroup(pgid, 0) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** Signals every process in the group; false once the group has no process left. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Removes the profile, retrying while a late writer still adds files to it. */
+function removeProfile(profile: string): void {
+  rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
 }
 
 async function openPage(cdp: CDP): Promise<Page> {
