@@ -401,6 +401,8 @@ export function sandboxProcesses(spriteID: string): number[] {
 
 export interface SpriteLeftovers {
   disks: string[]
+  /** The host directory of its service logs (`/.sprite/logs` inside). */
+  logs: string[]
   loops: string[]
   mounts: string[]
   cgroups: string[]
@@ -419,8 +421,19 @@ export function spriteLeftovers(spriteID: string): SpriteLeftovers {
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m.includes(spriteID))
   const loops = (hostResources().loops ?? []).filter((f) => f.includes(spriteID))
-  return { disks, loops, mounts, cgroups: sandboxCgroups(spriteID) }
+  const logsDir = join(E2E_DATA_DIR, 'logs', spriteID)
+  const logs = existsSync(logsDir) ? [logsDir] : []
+  return { disks, logs, loops, mounts, cgroups: sandboxCgroups(spriteID) }
 }
+
+/** What {@link spriteLeftovers} reports once a sprite is destroyed. */
+export const NO_LEFTOVERS: SpriteLeftovers = Object.freeze({
+  disks: [],
+  logs: [],
+  loops: [],
+  mounts: [],
+  cgroups: [],
+})
 
 /**
  * This instance's share of {@link hostResources}: the harness lists loop devices and cgroups of

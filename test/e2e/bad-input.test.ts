@@ -13,6 +13,7 @@ import {
   deleteSprite,
   execWS,
   instanceResources,
+  NO_LEFTOVERS,
   postExec,
   type RawHTTPResponse,
   type SpriteInfo,
@@ -257,13 +258,7 @@ describe('bad input', { skip: isRoot ? false : 'needs root to run sprites' }, ()
   test('after deleting every sprite, no host resource of theirs remains', T, async () => {
     for (const name of names) await deleteSprite(srv, name)
     names.length = 0
-    for (const id of ids)
-      assert.deepEqual(spriteLeftovers(id), {
-        disks: [],
-        loops: [],
-        mounts: [],
-        cgroups: [],
-      })
+    for (const id of ids) assert.deepEqual(spriteLeftovers(id), NO_LEFTOVERS)
     assert.deepEqual(countsOf(await instanceResources()), baseline)
   })
 })

@@ -13,6 +13,7 @@ import {
   createSprite,
   deleteAll,
   instanceResources,
+  NO_LEFTOVERS,
   sandboxProcesses,
   sh,
   spriteLeftovers,
@@ -26,8 +27,6 @@ const FAST = {
   SPRITES_COLD_AFTER_MS: '600000',
   SPRITES_LIFECYCLE_TICK_MS: '100',
 }
-
-const NOTHING = { disks: [], loops: [], mounts: [], cgroups: [] }
 
 /** Starts spritesd that dies at `point`. */
 function startWithKillPoint(point: string): Promise<Spritesd> {
@@ -91,8 +90,9 @@ describe('crash recovery', { skip: isRoot ? false : 'needs root to run sprites' 
     srv = await startWithKillPoint('delete:after-stop')
     assert.equal(await statusOf(srv, keep.name), 'cold', 'after a crash mid-hibernate: cold')
     assert.deepEqual(spriteLeftovers(keep.id), {
-      ...NOTHING,
+      ...NO_LEFTOVERS,
       disks: spriteLeftovers(keep.id).disks,
+      logs: spriteLeftovers(keep.id).logs,
     })
     assert.equal((await sh(srv, keep.name, 'cat ~/synced.txt')).trim(), content)
     const doomed = await createSprite(srv, uniqueName('life-del'))
@@ -104,7 +104,7 @@ describe('crash recovery', { skip: isRoot ? false : 'needs root to run sprites' 
     // create:after-disk: the disk exists, the row is still `creating`.
     srv = await startWithKillPoint('create:after-disk')
     assert.equal(await statusOf(srv, doomed.name), 404, 'a half-deleted sprite is finished off')
-    assert.deepEqual(spriteLeftovers(doomed.id), NOTHING)
+    assert.deepEqual(spriteLeftovers(doomed.id), NO_LEFTOVERS)
     assert.equal(await statusOf(srv, keep.name), 'cold', 'the live sprite of a crash is cold')
     const half = uniqueName('life-half')
     await cutOff(api(srv, 'POST', '/v1/sprites', { body: { name: half } }))

@@ -8,6 +8,7 @@ import {
   api,
   createSprite,
   deleteAll,
+  NO_LEFTOVERS,
   type SpriteInfo,
   sandboxIDOf,
   sandboxPids,
@@ -119,10 +120,7 @@ describe('hibernation', { skip: isRoot ? false : 'needs root to run sprites' }, 
 
     await waitStatus(sprite.name, 'warm', 10_000)
     await waitStatus(sprite.name, 'cold', 10_000)
-    assert.deepEqual(
-      { ...spriteLeftovers(sprite.id), disks: [] },
-      { disks: [], loops: [], mounts: [], cgroups: [] },
-    )
+    assert.deepEqual({ ...spriteLeftovers(sprite.id), disks: [], logs: [] }, NO_LEFTOVERS)
     const sessions = await api(srv, 'GET', `/v1/sprites/${sprite.name}/exec`)
     assert.equal((sessions.json as { count: number }).count, 0, 'sessions end on cold')
     assert.equal((await sh(srv, sprite.name, 'echo back')).trim(), 'back')

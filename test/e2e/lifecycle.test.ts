@@ -14,6 +14,7 @@ import {
   hostProcesses,
   instanceResources,
   listenerPid,
+  NO_LEFTOVERS,
   openInstanceStore,
   sandboxIDOf,
   sandboxPids,
@@ -75,11 +76,12 @@ describe('sprite lifecycle', { skip: isRoot ? false : 'needs root to run sprites
     await conn.stop()
     srv = undefined
     assert.deepEqual(
-      { ...spriteLeftovers(sprite.id), disks: [] },
-      { disks: [], loops: [], mounts: [], cgroups: [] },
+      { ...spriteLeftovers(sprite.id), disks: [], logs: [] },
+      NO_LEFTOVERS,
       'a graceful stop leaves no container, mount or loop device behind',
     )
     assert.equal(spriteLeftovers(sprite.id).disks.length, 1, 'the disk file stays')
+    assert.equal(spriteLeftovers(sprite.id).logs.length, 1, 'the service logs stay')
     srv = await startSpritesd()
     const info = await api(srv, 'GET', `/v1/sprites/${sprite.name}`)
     assert.equal(info.status, 200)
@@ -159,7 +161,7 @@ describe('sprite lifecycle', { skip: isRoot ? false : 'needs root to run sprites
     assert.equal(running.netns, (before.netns ?? 0) + 1, 'one netns more while running')
     await deleteSprite(conn, sprite.name)
     names.delete(sprite.name)
-    assert.deepEqual(spriteLeftovers(sprite.id), { disks: [], loops: [], mounts: [], cgroups: [] })
+    assert.deepEqual(spriteLeftovers(sprite.id), NO_LEFTOVERS)
     assert.deepEqual(countsOf(await instanceResources()), before)
     assert.equal((await api(conn, 'GET', `/v1/sprites/${sprite.name}`)).status, 404)
   })
@@ -189,7 +191,7 @@ describe('sprite lifecycle', { skip: isRoot ? false : 'needs root to run sprites
       names.delete(s.name)
     }
     for (const s of created) {
-      assert.deepEqual(spriteLeftovers(s.id), { disks: [], loops: [], mounts: [], cgroups: [] })
+      assert.deepEqual(spriteLeftovers(s.id), NO_LEFTOVERS)
     }
     assert.deepEqual(countsOf(await instanceResources()), before)
   })

@@ -1,9 +1,11 @@
 // Services (sprites-api.md §7) against a live spritesd with real sprites: definitions on the
 // sprite's disk, needs order, crash restarts with backoff, sticky stop, logs and rotation, 409s.
 import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { api, type Conn, createSprite, deleteAll, sh } from './api-helpers.ts'
-import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import { api, type Conn, createSprite, deleteAll, deleteSprite, execWS, sh } from './api-helpers.ts'
+import { E2E_DATA_DIR, type Spritesd, startSpritesd, uniqueName } from './harness.ts'
 
 const isRoot = process.getuid?.() === 0
 
@@ -317,5 +319,74 @@ describe('services', { skip: isRoot ? false : 'needs root to run sprites' }, () 
       logs.events.filter((e) => e.type === 'stdout' && e.data === 'hello-up').length >= 2,
       logs.text,
     )
+  })
+  test('logs live outside the disk: a restore keeps them, the sprite cannot write them, delete removes them', async () => {
+    const sp = await newSprite('svcrestore')
+    const id = ((await api(conn, 'GET', `/v1/sprites/${sp}`)).json as { id: string }).id
+    const talker = (word: string) => ({
+      cmd: 'sh',
+      args: ['-c', `echo ${word}; exec sleep 1000`],
+    })
+    assert.equal(
+      (await ndjson(conn, 'PUT', svcPath(sp, '/talker?duration=0'), talker('first'))).status,
+      200,
+    )
+    await waitFor('first line', async () =>
+      (await sh(conn, sp, 'cat /.sprite/logs/services/talker.log')).includes('] first')
+        ? true
+        : undefined,
+    )
+    const ck = await api(conn, 'POST', `/v1/sprites/${sp}/checkpoint`, {
+      body: {},
+      timeoutMs: 60_000,
+    })
+    assert.equal(ck.status, 200, ck.text)
+    const ckID = (JSON.parse(ck.text.trim().split('\n').at(-1) as string) as { id: string }).id
+    assert.equal(
+      (await ndjson(conn, 'PUT', svcPath(sp, '/talker?duration=0'), talker('second'))).status,
+      200,
+    )
+    await waitFor('second line', async () =>
+      (await sh(conn, sp, 'cat /.sprite/logs/services/talker.log')).includes('] second')
+        ? true
+        : undefined,
+    )
+
+    const restore = await api(conn, 'POST', `/v1/sprites/${sp}/checkpoints/${ckID}/restore`, {
+      timeoutMs: 60_000,
+    })
+    assert.equal(restore.status, 200, restore.text)
+    // The restored definition prints `first` again; nothing of before the restore is gone.
+    const words = async () => {
+      const log = await sh(conn, sp, 'cat /.sprite/logs/services/talker.log')
+      const w = [...log.matchAll(/\[stdout\] (first|second)$/gm)].map((m) => m[1])
+      return w.length >= 3 ? w : undefined
+    }
+    assert.deepEqual(await waitFor('the restored service logging', words), [
+      'first',
+      'second',
+      'first',
+    ])
+    const api3 = await ndjson(conn, 'GET', svcPath(sp, '/talker/logs'))
+    assert.deepEqual(
+      api3.events.filter((e) => e.type === 'stdout').map((e) => e.data),
+      ['first', 'second', 'first'],
+    )
+
+    // Root inside (no CAP_SYS_ADMIN, host-root-owned files on a read-only bind) cannot change them.
+    const tamper = await execWS(conn, sp, [
+      'sudo',
+      'sh',
+      '-c',
+      'echo forged >> /.sprite/logs/services/talker.log || rm -f /.sprite/logs/services/talker.log || umount /.sprite/logs',
+    ])
+    assert.notEqual(tamper.code, 0, tamper.stdout)
+    assert.doesNotMatch(await sh(conn, sp, 'cat /.sprite/logs/services/talker.log'), /forged/)
+
+    const hostLog = join(E2E_DATA_DIR, 'logs', id, 'services', 'talker.log')
+    assert.match(readFileSync(hostLog, 'utf8'), /\[stdout\] second$/m)
+    await deleteSprite(conn, sp)
+    names.splice(names.indexOf(sp), 1)
+    assert.equal(existsSync(join(E2E_DATA_DIR, 'logs', id)), false, 'logs go with the sprite')
   })
 })

@@ -31,6 +31,11 @@ export interface SandboxSpec {
    */
   policyDir?: string
   /**
+   * Host directory bound read-only at `/.sprite/logs` (service logs written by the host, kept
+   * outside the sprite's disk). None leaves the image's `/.sprite/logs`.
+   */
+  logsDir?: string
+  /**
    * Name servers of the sandbox's `/etc/resolv.conf`: a file of its own, bound over the image's
    * and writable by root inside (edits last until the sandbox stops). None leaves the image's
    * file (or the driver's fixed one).

@@ -46,6 +46,7 @@ import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
 import { lifecycleTimings } from './services/sprite-lifecycle.ts'
 import { describeStore, openConfiguredStore, storeExists } from './store-open.ts'
+import { createServiceLogDirs } from './supervisor/service-log-dirs.ts'
 import { installInSpriteServiceRoutes, serviceModule } from './supervisor/service-routes.ts'
 import { Supervisor } from './supervisor/supervisor.ts'
 import { installTaskRoutes } from './tasks/task-routes.ts'
@@ -161,6 +162,8 @@ async function serve(config: ServerConfig): Promise<number> {
   // /.sprite/policy/network.json of each running sprite, a read-only bind of a host directory.
   const policyFiles = createPolicyFiles({ runDir: config.runDir, store, log })
   await policyFiles.clear()
+  // Service logs: host files bound read-only at /.sprite/logs, outside the sprite's disk.
+  const serviceLogs = createServiceLogDirs({ dataDir: config.dataDir, log })
   // Network egress policies: the sprite's resolver (its gateway) and nftables, from boot on.
   const egress = new NetworkEgressEnforcer({
     network,
@@ -180,6 +183,7 @@ async function serve(config: ServerConfig): Promise<number> {
     killPoint: killPointHook(config.testKillPoint),
     checkpointsDir: (s, sandboxID) => browser.prepare(s, sandboxID),
     policyDir: (s) => policyFiles.prepare(s),
+    logsDir: (s) => serviceLogs.prepare(s),
     dnsServers: (s) => [network.gateway(s.slot)],
     networkReady: (s) => egress.boot(s),
   })
@@ -230,6 +234,7 @@ async function serve(config: ServerConfig): Promise<number> {
       execService.forget(s.id)
       await host.destroy(s)
       await policyFiles.release(s.id)
+      await serviceLogs.remove(s.id)
     },
     status: (s) => host.status(s),
     imageVersion: () => image.version,
@@ -263,7 +268,8 @@ async function serve(config: ServerConfig): Promise<number> {
       await store.deleteSprite(id)
     },
   })
-  const supervisor = new Supervisor({ host, log })
+  await serviceLogs.prune(async (id) => (await store.getSpriteByID(id)) !== null)
+  const supervisor = new Supervisor({ host, log, logDir: serviceLogs.servicesDir })
   let tls: TLSListener | undefined
   installInSpriteServiceRoutes(insprite, supervisor)
   installInSpriteCheckpointRoutes(insprite, checkpoints, log)

@@ -2,6 +2,9 @@
 // `error` event followed by `complete`, never a cut connection; failures before are JSON errors.
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import type { Sandbox, SandboxProcess, SpawnOptions } from '@sprites/runtime'
 import { noopLogger } from '../src/index.ts'
@@ -61,10 +64,6 @@ class FakeSandbox extends EventEmitter {
     const p = new FakeProcess(this.#pids++)
     if (opts.argv[0] !== 'sh' || opts.argv[1] !== '-c') return p
     const script = opts.argv[2] ?? ''
-    if (script.includes('exec cat >>')) {
-      setImmediate(() => p.emit('stdout', Buffer.from('0\n')))
-      return p
-    }
     if (script.startsWith('for f in /.sprite/services')) return p.finish(0, stored())
     if (script.includes('.tmp')) {
       if (this.saves === 'spawn-error') throw new Error('agent connection lost')
@@ -85,8 +84,11 @@ function stored(): string {
 
 async function setup(t: Parameters<typeof startTestServer>[0]) {
   const sandbox = new FakeSandbox()
+  const logs = mkdtempSync(join(tmpdir(), 'sprites-svclogs-'))
+  t.after(() => rmSync(logs, { recursive: true, force: true }))
   const supervisor = new Supervisor({
     host: { ensureRunning: async () => sandbox as unknown as Sandbox, on: () => undefined },
+    logDir: (spriteID) => join(logs, spriteID),
     log: noopLogger,
   })
   const h = await startTestServer(t, { modules: [serviceModule(supervisor)] })

@@ -30,7 +30,7 @@ name); it shares the host's kernel.
 - Services (restarted on crash and started again at boot):
   \`sprite-env services create web --cmd node --args server.js --http-port 8080\`,
   then \`list\`, \`get\`, \`start\`, \`stop\`, \`restart\`, \`delete\`. Logs are in
-  \`/.sprite/logs/services/<name>.log\`.
+  \`/.sprite/logs/services/<name>.log\` (read-only; kept across restores).
 - Checkpoints snapshot the filesystem (not memory): \`sprite-env checkpoints create --comment "…"\`,
   \`list\`, \`restore <id>\`. A restore replaces the disk and restarts the sprite, ending your session.
   The 5 most recent checkpoints are readable under \`/.sprite/checkpoints/<id>/\`.

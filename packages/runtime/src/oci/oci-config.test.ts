@@ -215,14 +215,19 @@ describe('buildOCIConfig options', () => {
     assert.equal(config.linux.rootfsPropagation, 'rslave')
   })
 
-  test('binds the policy directory read-only only when given', () => {
-    const without = buildOCIConfig(SPEC, { layout: 'hybrid' })
-    assert.ok(!without.mounts.some((m) => m.destination === '/.sprite/policy'))
-    const config = buildOCIConfig({ ...SPEC, policyDir: '/run/s/policy/x' }, { layout: 'v1' })
-    const policy = config.mounts.find((m) => m.destination === '/.sprite/policy')
-    assert.equal(policy?.source, '/run/s/policy/x')
-    for (const opt of ['ro', 'nosuid', 'nodev']) assert.ok(policy?.options.includes(opt))
-  })
+  for (const [field, destination] of [
+    ['policyDir', '/.sprite/policy'],
+    ['logsDir', '/.sprite/logs'],
+  ] as const) {
+    test(`binds ${field} read-only at ${destination} only when given`, () => {
+      const without = buildOCIConfig(SPEC, { layout: 'hybrid' })
+      assert.ok(!without.mounts.some((m) => m.destination === destination))
+      const config = buildOCIConfig({ ...SPEC, [field]: '/host/dir/x' }, { layout: 'v1' })
+      const mount = config.mounts.find((m) => m.destination === destination)
+      assert.equal(mount?.source, '/host/dir/x')
+      for (const opt of ['ro', 'nosuid', 'nodev']) assert.ok(mount?.options.includes(opt))
+    })
+  }
 
   test('is pure', () => {
     assert.deepEqual(buildOCIConfig(SPEC, { layout: 'v2' }), buildOCIConfig(SPEC, { layout: 'v2' }))

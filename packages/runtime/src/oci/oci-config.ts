@@ -31,6 +31,9 @@ export const CHECKPOINTS_PATH_IN_SPRITE = '/.sprite/checkpoints'
 /** Where the host's read-only policy files appear inside a sprite. */
 export const POLICY_PATH_IN_SPRITE = '/.sprite/policy'
 
+/** Where the host's read-only service logs appear inside a sprite. */
+export const LOGS_PATH_IN_SPRITE = '/.sprite/logs'
+
 export const SPRITE_PATH_ENV =
   'PATH=/.sprite/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -203,6 +206,7 @@ function buildMounts(spec: SandboxSpec, host: OCIHostOptions): OCIMount[] {
     })
   }
   if (spec.policyDir) mounts.push(bind(spec.policyDir, POLICY_PATH_IN_SPRITE))
+  if (spec.logsDir) mounts.push(bind(spec.logsDir, LOGS_PATH_IN_SPRITE))
   if (host.etcDir && spec.dnsServers && spec.dnsServers.length > 0) {
     // The sandbox's own file (see SandboxSpec.dnsServers): writable, unlike the other binds.
     mounts.push({

@@ -47,6 +47,11 @@ export interface RuntimeSpriteHostOptions {
    * `/.sprite/policy` inside (see policy/policy-files.ts).
    */
   policyDir?: (sprite: SpriteRecord) => Promise<string | undefined>
+  /**
+   * Called before each sandbox starts; the directory it gives becomes `SandboxSpec.logsDir`,
+   * `/.sprite/logs` inside (see supervisor/service-log-dirs.ts).
+   */
+  logsDir?: (sprite: SpriteRecord) => Promise<string | undefined>
   /** How long `ensureRunning` waits for a wake before it answers 503. @default 30 s */
   wakeTimeoutMs?: number
   /** Name servers of the sprite's `/etc/resolv.conf` (`SandboxSpec.dnsServers`). */
@@ -307,6 +312,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
       this.#o.killPoint?.('wake:after-attach')
       const checkpointsDir = await this.#o.checkpointsDir?.(sprite, id)
       const policyDir = await this.#o.policyDir?.(sprite)
+      const logsDir = await this.#o.logsDir?.(sprite)
       // The memory limit follows the resources policy as stored now (D1), not a caller's copy.
       const stored = (await this.#o.store.getSpriteByID(sprite.id)) ?? sprite
       sandbox = await this.#o.runtime.start({
@@ -321,6 +327,7 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
         spriteBinDir: this.#o.spriteBinDir,
         checkpointsDir,
         policyDir,
+        logsDir,
         dnsServers: this.#o.dnsServers?.(sprite),
       })
       // The sandbox made its netns inside its own user namespace (so it can mount a sysfs of its

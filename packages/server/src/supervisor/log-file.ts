@@ -1,110 +1,124 @@
-import type { Sandbox, SandboxProcess } from '@sprites/runtime'
+import {
+  createWriteStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  type WriteStream,
+} from 'node:fs'
+import { open } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { Logger } from '../logger.ts'
-import { spawnRoot } from './root-command.ts'
 
 /** Size at which a log file is moved to `<file>.1`. */
 export const ROTATE_BYTES = 10 * 1024 * 1024
 
-// Prints the file's current size, then becomes `cat >> file`: one long-lived root process per
-// log, fed by the host. With `rotate`, the old file first moves to `<file>.1`.
-const OPEN =
-  'mkdir -p "$(dirname "$0")" && { stat -c %s "$0" 2>/dev/null || echo 0; } && exec cat >> "$0"'
-const ROTATE = `mv -f "$0" "$0.1"; ${OPEN}`
-
 export interface LogFileOptions {
-  sandbox: Sandbox
+  /** Host path of the file (the sprite sees its directory read-only at `/.sprite/logs`). */
   path: string
   log: Logger
   rotateBytes?: number
 }
 
 /**
- * Appends lines to a log file inside a sprite through a long-lived `cat` running as root there
- * (the host cannot write into the sprite's idmapped disk). Counts the bytes it wrote and rotates
- * at {@link ROTATE_BYTES}; lines written while the writer (re)opens are queued, never dropped.
+ * Appends lines to a service's log file on the host, outside the sprite's disk, so restoring a
+ * checkpoint leaves the log as it was. Counts the bytes it wrote and rotates at
+ * {@link ROTATE_BYTES}: the file is renamed to `<file>.1` (writes still queued on the old stream
+ * land there, in order) and a new one is started.
  */
 export class LogFile {
   readonly #o: LogFileOptions
   readonly #max: number
-  #proc: SandboxProcess | undefined
+  #stream: WriteStream | undefined
   #size = 0
-  #opening = false
-  #queue: Buffer[] = []
   #closed = false
+  /** Streams ended (rotation, close) that may still be writing. */
+  readonly #ending = new Set<Promise<void>>()
 
   constructor(o: LogFileOptions) {
     this.#o = o
     this.#max = o.rotateBytes ?? ROTATE_BYTES
-    this.#open(false)
   }
 
   write(text: string): void {
     if (this.#closed) return
     const buf = Buffer.from(text)
-    if (!this.#opening && this.#size > 0 && this.#size + buf.length > this.#max) this.#rotate()
-    if (this.#opening || !this.#proc) {
-      this.#queue.push(buf)
-      return
-    }
-    this.#send(buf)
-  }
-
-  /** Ends the writer; queued lines are dropped only when the sprite is gone. */
-  close(): void {
-    this.#closed = true
-    if (!this.#opening) this.#proc?.endStdin()
-  }
-
-  #send(buf: Buffer): void {
     try {
-      this.#proc?.write(buf)
+      const stream = this.#stream ?? this.#open()
+      if (this.#size > 0 && this.#size + buf.length > this.#max) {
+        this.#rotate(stream).write(buf)
+      } else stream.write(buf)
       this.#size += buf.length
     } catch (err) {
       this.#o.log.warn({ err, path: this.#o.path }, 'service log line dropped')
     }
   }
 
-  #rotate(): void {
-    const old = this.#proc
-    this.#proc = undefined
-    old?.endStdin()
-    const done = old ? new Promise<void>((r) => old.once('exit', () => r())) : Promise.resolve()
-    void done.then(() => this.#open(true))
-    this.#opening = true
+  /** Ends the writer; resolves once everything written is in the files. */
+  close(): Promise<void> {
+    this.#closed = true
+    if (this.#stream) this.#end(this.#stream)
+    this.#stream = undefined
+    return Promise.all(this.#ending).then(() => undefined)
   }
 
-  #open(rotate: boolean): void {
-    this.#opening = true
-    spawnRoot(this.#o.sandbox, ['sh', '-c', rotate ? ROTATE : OPEN, this.#o.path], true).then(
-      (proc) => {
-        let header = ''
-        const onSize = (d: Buffer) => {
-          header += d.toString()
-          if (!header.includes('\n')) return
-          proc.off('stdout', onSize)
-          this.#size = Number.parseInt(header, 10) || 0
-          this.#ready(proc)
-        }
-        proc.on('stdout', onSize)
-      },
-      (err) => {
-        this.#opening = false
-        this.#queue = []
-        this.#o.log.warn({ err, path: this.#o.path }, 'service log writer failed to start')
-      },
-    )
+  #end(stream: WriteStream): void {
+    const ended = new Promise<void>((resolve) => {
+      stream.once('close', resolve)
+      stream.end()
+    })
+    this.#ending.add(ended)
+    void ended.then(() => this.#ending.delete(ended))
   }
 
-  #ready(proc: SandboxProcess): void {
-    this.#proc = proc
-    this.#opening = false
-    const queued = this.#queue
-    this.#queue = []
-    if (this.#closed) {
-      for (const b of queued) this.#send(b)
-      proc.endStdin()
-      return
+  #open(): WriteStream {
+    mkdirSync(dirname(this.#o.path), { recursive: true, mode: 0o755 })
+    // Opened here, not by the stream later: a rotation right after must move this very file.
+    const fd = openSync(this.#o.path, 'a', 0o644)
+    this.#size = fstatSync(fd).size
+    const stream = createWriteStream('', { fd })
+    stream.on('error', (err) => {
+      this.#o.log.warn({ err, path: this.#o.path }, 'service log writer failed')
+      if (this.#stream === stream) this.#stream = undefined
+    })
+    this.#stream = stream
+    return stream
+  }
+
+  #rotate(old: WriteStream): WriteStream {
+    try {
+      renameSync(this.#o.path, `${this.#o.path}.1`)
+    } catch (err) {
+      // Removed from outside: the new file simply starts fresh.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
-    for (const b of queued) this.write(b.toString())
+    this.#end(old)
+    this.#stream = undefined
+    return this.#open()
+  }
+}
+
+/** How much of a log file's end is read to find its last lines. */
+const TAIL_BYTES = 4 * 1024 * 1024
+
+/** The last `n` lines of a file (fewer when it is shorter; none when it is missing). */
+export async function tailLines(path: string, n: number): Promise<string[]> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined
+  try {
+    fh = await open(path, 'r')
+    const { size } = await fh.stat()
+    const length = Math.min(size, TAIL_BYTES)
+    const buf = Buffer.alloc(length)
+    await fh.read(buf, 0, length, size - length)
+    const lines = buf.toString('utf8').split('\n')
+    if (lines.at(-1) === '') lines.pop()
+    // A partial first line (the read started inside it) is not a line of its own.
+    if (length < size) lines.shift()
+    return lines.slice(-n)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  } finally {
+    await fh?.close()
   }
 }

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
 import { SpritesError } from '@sprites/protocol'
 import type { Sandbox } from '@sprites/runtime'
 import type { Logger } from '../logger.ts'
-import { LogFile } from './log-file.ts'
-import { runRoot } from './root-command.ts'
+import { LogFile, tailLines } from './log-file.ts'
 import {
   checkConflicts,
   type ServiceDefinition,
@@ -11,13 +11,15 @@ import {
   startOrder,
 } from './service-definition.ts'
 import { serviceFiles } from './service-files.ts'
-import { type LogLine, logPath, parseLogLine } from './service-log.ts'
+import { type LogLine, parseLogLine } from './service-log.ts'
 import { ServiceRunner } from './service-runner.ts'
 import type { TimedServiceEvent } from './service-state.ts'
 
 export interface SpriteServicesOptions {
   sandbox: Sandbox
   spriteEnv: Readonly<Record<string, string>>
+  /** Host directory of the service log files (`/.sprite/logs/services` inside the sprite). */
+  logDir: string
   log: Logger
   now?: () => number
 }
@@ -137,7 +139,7 @@ export class SpriteServices extends EventEmitter {
         throw new SpritesError('conflict', `service ${dependant.def.name} needs ${name}`)
       await entry.runner.stop(stopTimeoutMs)
       await serviceFiles.remove(this.#o.sandbox, name)
-      entry.logFile.close()
+      await entry.logFile.close()
       this.#entries.delete(name)
     })
   }
@@ -181,7 +183,7 @@ export class SpriteServices extends EventEmitter {
     this.#disposed = true
     for (const e of this.#entries.values()) {
       e.runner.dispose()
-      e.logFile.close()
+      void e.logFile.close()
     }
   }
 
@@ -208,11 +210,7 @@ export class SpriteServices extends EventEmitter {
   }
 
   #add(stored: StoredService): Entry {
-    const logFile = new LogFile({
-      sandbox: this.#o.sandbox,
-      path: logPath(stored.name),
-      log: this.#o.log,
-    })
+    const logFile = new LogFile({ path: this.#logFileOf(stored.name), log: this.#o.log })
     const runner = new ServiceRunner(stored, {
       sandbox: this.#o.sandbox,
       spriteEnv: this.#o.spriteEnv,
@@ -226,30 +224,19 @@ export class SpriteServices extends EventEmitter {
     return entry
   }
 
+  #logFileOf(name: string): string {
+    return join(this.#o.logDir, `${name}.log`)
+  }
+
   /** Reads the tail of each existing log file back into memory (logs survive a cold boot). */
   async #seedLogs(): Promise<void> {
-    const names = [...this.#entries.keys()]
-    if (names.length === 0) return
-    const script = `for f in "$@"; do echo "==> $f"; tail -n ${SEED_LINES} "$f" 2>/dev/null; done; true`
-    const r = await runRoot(this.#o.sandbox, script, ['sh', ...names.map(logPath)])
-    let runner: ServiceRunner | undefined
-    const seeded = new Map<ServiceRunner, LogLine[]>()
-    for (const l of r.stdout.split('\n')) {
-      if (l.startsWith('==> ')) {
-        const name = l
-          .slice(4)
-          .replace(/^.*\//, '')
-          .replace(/\.log$/, '')
-        runner = this.#entries.get(name)?.runner
-        continue
-      }
-      const line = parseLogLine(l)
-      if (!runner || !line) continue
-      const list = seeded.get(runner) ?? []
-      list.push(line)
-      seeded.set(runner, list)
+    for (const [name, { runner }] of this.#entries) {
+      const lines = await tailLines(this.#logFileOf(name), SEED_LINES).catch((err) => {
+        this.#o.log.warn({ err, service: name }, 'could not read the service log')
+        return []
+      })
+      runner.logs.prepend(lines.map(parseLogLine).filter((l): l is LogLine => l !== null))
     }
-    for (const [r2, lines] of seeded) r2.logs.prepend(lines)
   }
 
   #must(name: string): Entry {

@@ -23,6 +23,8 @@ export const SHUTDOWN_STOP_TIMEOUT_MS = 5_000
 
 export interface SupervisorOptions {
   host: SupervisorHost
+  /** Host directory of a sprite's service log files (`/.sprite/logs/services` inside it). */
+  logDir: (spriteID: string) => string
   log: Logger
   now?: () => number
 }
@@ -76,6 +78,7 @@ export class Supervisor {
     const services = new SpriteServices({
       sandbox,
       spriteEnv: sprite.environment,
+      logDir: this.#o.logDir(sprite.id),
       log,
       now: this.#o.now,
     })
