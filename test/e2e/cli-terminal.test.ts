@@ -1,5 +1,9 @@
 // The `sprite` CLI in a real terminal (tmux): console, resize, detach with Ctrl+\, re-attach, --tty.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import {
   hasTmux,
@@ -7,6 +11,7 @@ import {
   runCLI,
   startTmux,
   type TmuxTerm,
+  tempDir,
   waitFor,
 } from './cli-helpers.ts'
 import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
@@ -20,8 +25,12 @@ describe('sprite CLI in a terminal', { skip }, () => {
   const terms: TmuxTerm[] = []
   let sessionID = ''
 
-  const term = (args: string[], cols = 120, rows = 40) => {
-    const t = startTmux(uniqueName('sprites-cli-e2e'), args, { env: srv.cliEnv, cols, rows })
+  const term = (args: string[], cols = 120, rows = 40, env: Record<string, string> = {}) => {
+    const t = startTmux(uniqueName('sprites-cli-e2e'), args, {
+      env: { ...srv.cliEnv, ...env },
+      cols,
+      rows,
+    })
     terms.push(t)
     return t
   }
@@ -96,5 +105,62 @@ describe('sprite CLI in a terminal', { skip }, () => {
     assert.match(screen, /^TERM=xterm-256color$/m)
     x.typeLine('exit 3')
     assert.equal(await exited(x), 3, x.capture())
+  })
+  test("console sends SHELL and the terminal's terminfo entry; sprite-browser opens URLs here", async (t) => {
+    const dir = tempDir('sprites-console-env-')
+    t.after(() => dir.remove())
+    // A terminal type the sprite has never heard of, compiled here.
+    const src = join(dir.path, 'e2e.ti')
+    writeFileSync(src, 'sprites-e2e-term|terminal only this test knows,\n\tuse=xterm-256color,\n')
+    const tic = spawnSync('tic', ['-x', '-o', join(dir.path, 'terminfo'), src], {
+      encoding: 'utf8',
+    })
+    assert.equal(tic.status, 0, tic.stderr)
+    const entry = readFileSync(join(dir.path, 'terminfo', 's', 'sprites-e2e-term'))
+    const md5 = createHash('md5').update(entry).digest('hex')
+    // The local "browser" records what it was asked to open.
+    const opened = join(dir.path, 'opened')
+    const browser = join(dir.path, 'browser.sh')
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$1" >> ${opened}\n`, { mode: 0o755 })
+
+    const c = term(['console', '-s', name], 120, 40, {
+      TERM: 'sprites-e2e-term',
+      TERMINFO: join(dir.path, 'terminfo'),
+      SHELL: '/opt/elsewhere/bin/bash',
+      BROWSER: browser,
+    })
+    c.typeLine('md5sum < ~/.terminfo/s/sprites-e2e-term; echo "shell=$SHELL:$0:$TERM"; tput cols')
+    const screen = await screenMatches(c, /^shell=.*$/m, 'the console environment')
+    assert.match(screen, new RegExp(`^${md5}  -$`, 'm'), 'the entry arrived byte for byte')
+    // Not installed at the client's path here: the same shell by name, as a login shell.
+    assert.match(screen, /^shell=\/(usr\/)?bin\/bash:-bash:sprites-e2e-term$/m)
+    assert.match(screen, /^120$/m, 'tput knows the terminal type')
+
+    c.typeLine("xdg-open 'https://example.test/from-sprite?a=1&b=2'; echo opened-rc=$?")
+    await screenMatches(c, /^opened-rc=0$/m, 'xdg-open to return')
+    const url = await waitFor('the local browser to be started', () =>
+      existsSync(opened) ? readFileSync(opened, 'utf8') : undefined,
+    )
+    assert.equal(url, 'https://example.test/from-sprite?a=1&b=2\n')
+    assert.doesNotMatch(c.capture(), /9999|browser-open/, 'the sequence never reaches the screen')
+    c.typeLine('sprite-browser file:///etc/passwd; echo refused-rc=$?')
+    await screenMatches(c, /^refused-rc=2$/m, 'a non-web URL to be refused inside')
+    c.typeLine('exit')
+    assert.equal(await exited(c), 0, c.capture())
+    assert.equal(readFileSync(opened, 'utf8'), url, 'nothing else was opened')
+
+    // Without a terminal there is nobody to open it for: a clear error, no escape bytes.
+    const plain = await runCLI(
+      ['exec', '-s', name, '--', 'sprite-browser', 'https://example.test/'],
+      {
+        env: { ...srv.cliEnv, BROWSER: browser },
+      },
+    )
+    assert.equal(plain.code, 1)
+    assert.match(
+      plain.stderr,
+      /no terminal is attached to open it; visit https:\/\/example\.test\//,
+    )
+    assert.equal(plain.stdout, '')
   })
 })

@@ -1,4 +1,5 @@
 import type { ExecSession } from '@sprites/sdk'
+import { BrowserOpenFilter, openInBrowser } from './browser-open.ts'
 import type { Context } from './context.ts'
 import { PortForwarder } from './port-forward.ts'
 
@@ -26,9 +27,19 @@ export async function runSession(
   o: RunSessionOptions,
 ): Promise<number> {
   const { stdin, stdout, stderr } = ctx.io
-  s.on('stdout', (b) => stdout.write(b))
-  s.on('stderr', (b) => stderr.write(b))
   const terminal = createTerminal(ctx, s)
+  // On a TTY, `sprite-browser` in the sprite asks for a URL to be opened here (§12.2).
+  let tty = o.raw === true
+  s.on('sessionInfo', (info) => {
+    tty ||= info.tty
+  })
+  const browser = new BrowserOpenFilter((url) =>
+    openInBrowser(url, ctx.io.env, (message) =>
+      stderr.write(`sprite-browser: ${message}${terminal.isRaw ? '\r\n' : '\n'}`),
+    ),
+  )
+  s.on('stdout', (b) => stdout.write(tty ? browser.push(b) : b))
+  s.on('stderr', (b) => stderr.write(b))
   const forwarder = o.forwardPorts
     ? new PortForwarder(ctx.client(), o.sprite, (line) =>
         stderr.write(`${line}${terminal.isRaw ? '\r\n' : '\n'}`),
@@ -57,6 +68,8 @@ export async function runSession(
   try {
     return await Promise.race([s.wait(), detached])
   } finally {
+    const held = browser.flush()
+    if (held.length > 0) stdout.write(held)
     stdin.removeListener('data', onData)
     stdin.removeListener('end', onEnd)
     stdin.pause()

@@ -42,6 +42,9 @@ const SUDOERS = 'sprite ALL=(ALL:ALL) NOPASSWD: ALL\n'
 const PROFILE = `# Sprite tools come first in PATH.
 case ":$PATH:" in *:/.sprite/bin:*) ;; *) PATH="/.sprite/bin:$PATH" ;; esac
 export PATH
+# Programs that open a browser reach the attached user's (sprite-browser).
+: "\${BROWSER:=/.sprite/bin/sprite-browser}"
+export BROWSER
 `
 
 const HOOKS = [

@@ -39,6 +39,8 @@ name); it shares the host's kernel.
 
 - The sprite's URL forwards to port 8080, or to the one service created with \`--http-port\`.
   Listen on \`0.0.0.0\` or \`127.0.0.1\`.
+- \`sprite-browser <url>\` (also \`xdg-open\`, and \`$BROWSER\` in login shells) opens an http(s)
+  URL in the browser of the user attached with \`sprite console\`; without a terminal it fails.
 
 ## Network policy
 

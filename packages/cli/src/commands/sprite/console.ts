@@ -1,4 +1,5 @@
 import { bool, type Command } from '../../command.ts'
+import { consoleEnv } from '../../console-env.ts'
 import type { Context } from '../../context.ts'
 import { runSession } from '../../run-session.ts'
 import { usageError } from '../../usage-error.ts'
@@ -27,7 +28,7 @@ export async function openConsole(
     stdin: true,
     cols: stdout.columns ?? 80,
     rows: stdout.rows ?? 24,
-    env: ctx.config.terminalEnv,
+    env: consoleEnv(ctx.config.terminalEnv, ctx.io.env, ctx.io.home),
   })
   return runSession(ctx, session, { raw: true, pipeStdin: true, sprite: name, forwardPorts })
 }
