@@ -97,6 +97,21 @@ describe('sprite CLI in a terminal', { skip }, () => {
     assert.ok(!new RegExp(`^${sessionID}\\t`, 'm').test(ls.stdout), ls.stdout)
   })
 
+  test('attach <command> finds the detached session by what it runs', async () => {
+    const x = term(['exec', '--tty', '-s', name, '--', 'bash', '--norc'])
+    x.typeLine('echo first-$((2*21))')
+    await screenMatches(x, /^first-42$/m, 'the command in the new session')
+    x.sendKeys('C-\\')
+    assert.equal(await exited(x), 0, x.capture())
+    const a = term(['attach', 'bash', '-s', name])
+    await screenMatches(a, /^first-42$/m, 'the earlier output after attaching by command')
+    a.typeLine('exit')
+    assert.equal(await exited(a), 0, a.capture())
+    const none = await runCLI(['attach', 'no-such-program', '-s', name], { env: srv.cliEnv })
+    assert.equal(none.code, 2)
+    assert.match(none.stderr, /no running session runs "no-such-program"/)
+  })
+
   test('exec --tty runs on a pty and passes the exit code through', async () => {
     const x = term(['exec', '--tty', '-s', name, '--', 'bash'], 90, 25)
     x.typeLine('tty; stty size; echo TERM=$TERM')
