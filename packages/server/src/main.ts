@@ -13,7 +13,7 @@ import {
   type Sandbox,
   type SandboxPeer,
 } from '@sprites/runtime'
-import { createReflinkVolumeDriver } from '@sprites/storage'
+import { createReflinkVolumeDriver, DEFAULT_RECIPE, recipeFiles } from '@sprites/storage'
 import type { SpriteRecord } from '@sprites/store'
 import { pino } from 'pino'
 import { ADMIN_COMMANDS, runAdmin, splitAdminArgs } from './admin/admin-cli.ts'
@@ -33,6 +33,7 @@ import { killPointHook } from './host/kill-point.ts'
 import { reconcile } from './host/reconcile.ts'
 import { RuntimeSpriteHost, sandboxID, UID_COUNT } from './host/runtime-sprite-host.ts'
 import { prepareSpriteBin } from './host/sprite-bin.ts'
+import { createSystemFiles } from './host/system-files.ts'
 import { startTLSListener, type TLSListener } from './http/tls-listener.ts'
 import { createInSpriteAPI } from './insprite/index.ts'
 import { ActivityTracker } from './lifecycle/activity.ts'
@@ -162,6 +163,11 @@ async function serve(config: ServerConfig): Promise<number> {
   // /.sprite/policy/network.json of each running sprite, a read-only bind of a host directory.
   const policyFiles = createPolicyFiles({ runDir: config.runDir, store, log })
   await policyFiles.clear()
+  // M7: an upgraded sprite gets the installed image's system files at its next cold boot.
+  const systemFiles = createSystemFiles({ files: recipeFiles(DEFAULT_RECIPE), log })
+  if (systemFiles.version !== image.version) {
+    throw new Error(`base image ${image.version} is not the recipe's ${systemFiles.version}`)
+  }
   // Service logs: host files bound read-only at /.sprite/logs, outside the sprite's disk.
   const serviceLogs = createServiceLogDirs({ dataDir: config.dataDir, log })
   // Network egress policies: the sprite's resolver (its gateway) and nftables, from boot on.
@@ -186,6 +192,7 @@ async function serve(config: ServerConfig): Promise<number> {
     logsDir: (s) => serviceLogs.prepare(s),
     dnsServers: (s) => [network.gateway(s.slot)],
     networkReady: (s) => egress.boot(s),
+    beforeReady: (s, rootfs, sandbox) => systemFiles.refresh(s, rootfs, sandbox),
   })
   host.on('stopped', (spriteID: string) => egress.forget(spriteID))
   host.on('stopped', (spriteID: string) => void policyFiles.release(spriteID))

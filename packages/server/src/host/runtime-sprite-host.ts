@@ -62,6 +62,12 @@ export interface RuntimeSpriteHostOptions {
    * (policy/egress-enforcer.ts), so a sprite never runs a moment without it.
    */
   networkReady?: (sprite: SpriteRecord) => Promise<void>
+  /**
+   * Awaited after `networkReady`, before `booted`: the sandbox runs but nothing else does yet.
+   * Upgraded sprites get the installed image's system files here (host/system-files.ts); a
+   * rejection is logged and the boot goes on.
+   */
+  beforeReady?: (sprite: SpriteRecord, rootfs: string, sandbox: Sandbox) => Promise<unknown>
 }
 
 interface Live {
@@ -334,6 +340,9 @@ export class RuntimeSpriteHost extends EventEmitter implements SandboxProvider {
       // own); the veth and addresses are added to it now, before any exec runs.
       await this.#o.network.setup(sprite.slot, { pid: sandbox.pid })
       await this.#o.networkReady?.(stored)
+      await this.#o.beforeReady?.(stored, disk.rootfs, sandbox).catch((err: unknown) => {
+        log.warn({ spriteID: sprite.id, err }, 'preparing the sprite failed; it boots as it is')
+      })
       this.#o.killPoint?.('wake:after-start')
       if (this.#destroyed.has(sprite.id)) throw errors.spriteNotFound(sprite.name)
       const live: Live = { sandbox, rootfs: disk.rootfs, phase: 'running' }

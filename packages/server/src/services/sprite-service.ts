@@ -190,8 +190,9 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
   /**
    * M7: the sprite takes the server's installed base image version (one image is installed, so
    * a requested `version` is ignored). Its root filesystem is its own disk, cloned from the
-   * image at create, and stays as it is (the writable layer is untouched); what the server
-   * mounts in at every boot (`/.sprite/bin`, the policy and checkpoint views) is always current.
+   * image at create: the next cold boot rewrites only the files the image manages
+   * (host/system-files.ts) and leaves the rest as it is; what the server mounts in at every boot
+   * (`/.sprite/bin`, the logs, policy and checkpoint views) is always current.
    */
   async function upgrade(org: OrgRecord, name: string, version: string | undefined) {
     const sprite = await get(org, name)
