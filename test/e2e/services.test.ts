@@ -287,6 +287,19 @@ describe('services', { skip: isRoot ? false : 'needs root to run sprites' }, () 
     const [rotated, current] = sizes.trim().split('\n').map(Number)
     assert.ok(rotated! <= 10 * 1024 * 1024 && rotated! > 9 * 1024 * 1024, sizes)
     assert.ok(current! > 0 && current! < 10 * 1024 * 1024, sizes)
+    // V8 replays every line by default (both files), or the last N, in order.
+    const numbers = (r: { events: Event[] }) =>
+      r.events.filter((e) => e.type === 'stdout').map((e) => Number(e.data?.slice(0, 8)))
+    const all = numbers(await ndjson(conn, 'GET', svcPath(sp, '/noisy/logs')))
+    assert.equal(all.length, 120_000)
+    assert.ok(
+      all.every((n, i) => n === i),
+      'every line once, in order',
+    )
+    const last = numbers(await ndjson(conn, 'GET', svcPath(sp, '/noisy/logs?lines=100000')))
+    assert.deepEqual([last.length, last[0], last.at(-1)], [100_000, 20_000, 119_999])
+    const few = numbers(await ndjson(conn, 'GET', svcPath(sp, '/noisy/logs?lines=3')))
+    assert.deepEqual(few, [119_997, 119_998, 119_999])
     await ndjson(conn, 'POST', svcPath(sp, '/noisy/stop'))
   })
 

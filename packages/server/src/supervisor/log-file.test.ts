@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { noopLogger } from '../logger.ts'
-import { LogFile, tailLines } from './log-file.ts'
+import { LogFile, type LogSnapshot, snapshotLines } from './log-file.ts'
 import { createServiceLogDirs } from './service-log-dirs.ts'
 
 function tempDir(t: { after(fn: () => void): void }): string {
@@ -35,10 +36,10 @@ describe('service log file on the host', () => {
     const path = join(tempDir(t), 'services', 'web.log')
     const a = new LogFile({ path, log: noopLogger })
     a.write('one\n')
-    await a.close()
+    a.close()
     const b = new LogFile({ path, log: noopLogger })
     b.write('two\n')
-    await b.close()
+    b.close()
     assert.equal(readFileSync(path, 'utf8'), 'one\ntwo\n')
     assert.equal(statSync(path).mode & 0o777, 0o644)
   })
@@ -49,7 +50,7 @@ describe('service log file on the host', () => {
     const f = new LogFile({ path, log: noopLogger, rotateBytes: 100 })
     const lines = Array.from({ length: 20 }, (_, i) => `line ${String(i).padStart(2, '0')}\n`)
     for (const l of lines) f.write(l)
-    await f.close()
+    f.close()
     // 30 bytes found + 8 lines of 8 = 94; the 9th would pass 100, so it starts the new file.
     assert.equal(
       readFileSync(`${path}.1`, 'utf8'),
@@ -62,9 +63,9 @@ describe('service log file on the host', () => {
     const path = join(tempDir(t), 'a.log')
     const f = new LogFile({ path, log: noopLogger })
     f.write('kept\n')
-    await f.close()
+    f.close()
     f.write('late\n')
-    await f.close()
+    f.close()
     assert.equal(readFileSync(path, 'utf8'), 'kept\n')
   })
 
@@ -76,28 +77,62 @@ describe('service log file on the host', () => {
     await settled(path, 9)
     rmSync(path)
     f.write('abcdefgh\n')
-    await f.close()
+    f.close()
     assert.equal(readFileSync(path, 'utf8'), 'abcdefgh\n')
   })
 })
 
-describe('tailLines', () => {
-  test('the last n lines; none for a missing file', async (t) => {
-    const dir = tempDir(t)
-    const path = join(dir, 'x.log')
-    writeFileSync(path, 'a\nb\nc\n')
-    assert.deepEqual(await tailLines(path, 2), ['b', 'c'])
-    assert.deepEqual(await tailLines(path, 10), ['a', 'b', 'c'])
-    assert.deepEqual(await tailLines(join(dir, 'missing.log'), 5), [])
+describe('log snapshots', () => {
+  const collect = async (snap: LogSnapshot) => {
+    const out: string[] = []
+    for await (const l of snapshotLines(snap)) out.push(l)
+    return out
+  }
+  const openFds = () => readdirSync('/proc/self/fd').length
+
+  test('hold exactly what was logged until then, pending lines included', async (t) => {
+    const path = join(tempDir(t), 'web.log')
+    const fds = openFds()
+    const f = new LogFile({ path, log: noopLogger, rotateBytes: 40 })
+    for (let i = 0; i < 8; i++) f.write(`line ${i}\n`)
+    // Same tick: nothing was flushed yet, the snapshot writes it first.
+    const snap = f.snapshot()
+    for (let i = 8; i < 20; i++) f.write(`line ${i}\n`)
+    f.flush()
+    // 8 lines of 7 bytes with a 40-byte limit: .1 has lines 0-4, the file 5-7 when taken; the
+    // rotations after it do not change what it reads.
+    assert.deepEqual(
+      await collect(snap),
+      Array.from({ length: 8 }, (_, i) => `line ${i}`),
+    )
+    f.close()
+    assert.equal(openFds(), fds, 'its descriptors are closed')
   })
 
-  test('reads only the end of a large file and drops the partial first line', async (t) => {
-    const path = join(tempDir(t), 'big.log')
-    const line = `${'y'.repeat(99)}\n`
-    writeFileSync(path, `${'z'.repeat(1000)}\n${line.repeat(50_000)}`)
-    const tail = await tailLines(path, 100_000)
-    assert.ok(tail.length > 40_000 && tail.length < 50_000, String(tail.length))
-    assert.ok(tail.every((l) => l === line.trimEnd()))
+  test('a reader that stops early still closes the files', async (t) => {
+    const path = join(tempDir(t), 'a.log')
+    const fds = openFds()
+    const f = new LogFile({ path, log: noopLogger })
+    f.write('a\nb\nc\n')
+    for await (const l of snapshotLines(f.snapshot())) {
+      assert.equal(l, 'a')
+      break
+    }
+    f.close()
+    assert.equal(openFds(), fds)
+  })
+
+  test('multi-byte text across read chunks and a last line without newline', async (t) => {
+    const path = join(tempDir(t), 'u.log')
+    // 65535 ASCII bytes, then a 3-byte character across the 64 KiB chunk boundary.
+    writeFileSync(path, `${'a'.repeat(65_535)}€\nend`)
+    const f = new LogFile({ path, log: noopLogger })
+    assert.deepEqual(await collect(f.snapshot()), [`${'a'.repeat(65_535)}€`, 'end'])
+    assert.deepEqual(
+      await collect(new LogFile({ path: join(path, 'none'), log: noopLogger }).snapshot()),
+      [],
+    )
+    f.close()
   })
 })
 

@@ -1,17 +1,14 @@
-import {
-  createWriteStream,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  type WriteStream,
-} from 'node:fs'
-import { open } from 'node:fs/promises'
+import { closeSync, fstatSync, mkdirSync, openSync, read, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
+import { promisify } from 'node:util'
 import type { Logger } from '../logger.ts'
 
 /** Size at which a log file is moved to `<file>.1`. */
 export const ROTATE_BYTES = 10 * 1024 * 1024
+
+/** Pending bytes that are written at once instead of at the end of the tick. */
+const FLUSH_BYTES = 256 * 1024
 
 export interface LogFileOptions {
   /** Host path of the file (the sprite sees its directory read-only at `/.sprite/logs`). */
@@ -20,20 +17,26 @@ export interface LogFileOptions {
   rotateBytes?: number
 }
 
+/** Open descriptors of a log's files (rotated one first) with the bytes they held when taken. */
+export interface LogSnapshot {
+  files: { fd: number; size: number }[]
+}
+
 /**
  * Appends lines to a service's log file on the host, outside the sprite's disk, so restoring a
- * checkpoint leaves the log as it was. Counts the bytes it wrote and rotates at
- * {@link ROTATE_BYTES}: the file is renamed to `<file>.1` (writes still queued on the old stream
- * land there, in order) and a new one is started.
+ * checkpoint leaves the log as it was. Lines of one tick are written together, synchronously, so
+ * {@link LogFile.snapshot} gives readers exactly what was logged up to a moment. Rotates at
+ * {@link ROTATE_BYTES}: the file becomes `<file>.1` (an older `.1` goes) and a new one starts.
  */
 export class LogFile {
   readonly #o: LogFileOptions
   readonly #max: number
-  #stream: WriteStream | undefined
+  #fd: number | undefined
   #size = 0
+  #pending: Buffer[] = []
+  #pendingBytes = 0
+  #scheduled = false
   #closed = false
-  /** Streams ended (rotation, close) that may still be writing. */
-  readonly #ending = new Set<Promise<void>>()
 
   constructor(o: LogFileOptions) {
     this.#o = o
@@ -43,82 +46,133 @@ export class LogFile {
   write(text: string): void {
     if (this.#closed) return
     const buf = Buffer.from(text)
-    try {
-      const stream = this.#stream ?? this.#open()
-      if (this.#size > 0 && this.#size + buf.length > this.#max) {
-        this.#rotate(stream).write(buf)
-      } else stream.write(buf)
-      this.#size += buf.length
-    } catch (err) {
-      this.#o.log.warn({ err, path: this.#o.path }, 'service log line dropped')
+    this.#pending.push(buf)
+    this.#pendingBytes += buf.length
+    if (this.#pendingBytes >= FLUSH_BYTES) this.flush()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => this.flush())
     }
   }
 
-  /** Ends the writer; resolves once everything written is in the files. */
-  close(): Promise<void> {
+  /** Writes what is pending now. */
+  flush(): void {
+    this.#scheduled = false
+    const pending = this.#pending
+    this.#pending = []
+    this.#pendingBytes = 0
+    try {
+      let batch: Buffer[] = []
+      let batchBytes = 0
+      for (const buf of pending) {
+        const size = this.#currentSize() + batchBytes
+        if (size > 0 && size + buf.length > this.#max) {
+          this.#append(batch)
+          batch = []
+          batchBytes = 0
+          this.#rotate()
+        }
+        batch.push(buf)
+        batchBytes += buf.length
+      }
+      this.#append(batch)
+    } catch (err) {
+      this.#o.log.warn({ err, path: this.#o.path }, 'service log lines dropped')
+      this.#closeFile()
+    }
+  }
+
+  /**
+   * Everything logged until now, as open descriptors (read them with {@link snapshotLines}):
+   * writes and renames after this moment do not change what they give.
+   */
+  snapshot(): LogSnapshot {
+    this.flush()
+    const files: LogSnapshot['files'] = []
+    for (const path of [`${this.#o.path}.1`, this.#o.path]) {
+      let fd: number
+      try {
+        fd = openSync(path, 'r')
+      } catch {
+        continue
+      }
+      files.push({ fd, size: fstatSync(fd).size })
+    }
+    return { files }
+  }
+
+  /** Writes what is pending and closes the file; later writes are dropped. */
+  close(): void {
+    this.flush()
     this.#closed = true
-    if (this.#stream) this.#end(this.#stream)
-    this.#stream = undefined
-    return Promise.all(this.#ending).then(() => undefined)
+    this.#closeFile()
   }
 
-  #end(stream: WriteStream): void {
-    const ended = new Promise<void>((resolve) => {
-      stream.once('close', resolve)
-      stream.end()
-    })
-    this.#ending.add(ended)
-    void ended.then(() => this.#ending.delete(ended))
+  /** Size of the current file, opening it (and learning its size) on first use. */
+  #currentSize(): number {
+    if (this.#fd === undefined) this.#open()
+    return this.#size
   }
 
-  #open(): WriteStream {
+  #append(bufs: Buffer[]): void {
+    if (bufs.length === 0) return
+    const data = bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs)
+    const fd = this.#fd ?? this.#open()
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off)
+    this.#size += data.length
+  }
+
+  #open(): number {
     mkdirSync(dirname(this.#o.path), { recursive: true, mode: 0o755 })
-    // Opened here, not by the stream later: a rotation right after must move this very file.
     const fd = openSync(this.#o.path, 'a', 0o644)
     this.#size = fstatSync(fd).size
-    const stream = createWriteStream('', { fd })
-    stream.on('error', (err) => {
-      this.#o.log.warn({ err, path: this.#o.path }, 'service log writer failed')
-      if (this.#stream === stream) this.#stream = undefined
-    })
-    this.#stream = stream
-    return stream
+    this.#fd = fd
+    return fd
   }
 
-  #rotate(old: WriteStream): WriteStream {
+  #rotate(): void {
+    this.#closeFile()
     try {
       renameSync(this.#o.path, `${this.#o.path}.1`)
     } catch (err) {
       // Removed from outside: the new file simply starts fresh.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
-    this.#end(old)
-    this.#stream = undefined
-    return this.#open()
+    this.#open()
+  }
+
+  #closeFile(): void {
+    if (this.#fd === undefined) return
+    closeSync(this.#fd)
+    this.#fd = undefined
+    this.#size = 0
   }
 }
 
-/** How much of a log file's end is read to find its last lines. */
-const TAIL_BYTES = 4 * 1024 * 1024
+const readAt = promisify(read)
 
-/** The last `n` lines of a file (fewer when it is shorter; none when it is missing). */
-export async function tailLines(path: string, n: number): Promise<string[]> {
-  let fh: Awaited<ReturnType<typeof open>> | undefined
+/**
+ * The lines of a snapshot, oldest first, up to the sizes it recorded; closes its descriptors
+ * (also when the reader stops early). A last line without `\n` counts as a line.
+ */
+export async function* snapshotLines(snap: LogSnapshot): AsyncGenerator<string> {
   try {
-    fh = await open(path, 'r')
-    const { size } = await fh.stat()
-    const length = Math.min(size, TAIL_BYTES)
-    const buf = Buffer.alloc(length)
-    await fh.read(buf, 0, length, size - length)
-    const lines = buf.toString('utf8').split('\n')
-    if (lines.at(-1) === '') lines.pop()
-    // A partial first line (the read started inside it) is not a line of its own.
-    if (length < size) lines.shift()
-    return lines.slice(-n)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
+    const chunk = Buffer.alloc(64 * 1024)
+    for (const { fd, size } of snap.files) {
+      const decoder = new StringDecoder('utf8')
+      let rest = ''
+      for (let pos = 0; pos < size; ) {
+        const { bytesRead: n } = await readAt(fd, chunk, 0, Math.min(chunk.length, size - pos), pos)
+        if (n === 0) break
+        pos += n
+        const parts = (rest + decoder.write(chunk.subarray(0, n))).split('\n')
+        rest = parts.pop() ?? ''
+        yield* parts
+      }
+      rest += decoder.end()
+      if (rest !== '') yield rest
+    }
   } finally {
-    await fh?.close()
+    for (const { fd } of snap.files) closeSync(fd)
   }
 }

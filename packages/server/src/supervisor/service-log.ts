@@ -81,9 +81,9 @@ export class LogBuffer {
     if (this.#lines.length > this.#max * 1.25) this.#lines = this.#lines.slice(-this.#max)
   }
 
-  /** Puts older lines (from the log file) before the ones already held. */
-  prepend(lines: LogLine[]): void {
-    this.#lines = [...lines, ...this.#lines].slice(-this.#max)
+  /** How many lines are held. */
+  get size(): number {
+    return Math.min(this.#lines.length, this.#max)
   }
 
   /** The last `n` lines (all held when undefined). */

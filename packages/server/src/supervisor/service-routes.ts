@@ -4,7 +4,9 @@ import type { RequestContext } from '../http/context.ts'
 import { sendEmpty, sendJSON } from '../http/respond.ts'
 import type { InSpriteAPI } from '../insprite/index.ts'
 import type { ServerModule } from '../module-api.ts'
+import { type LogSnapshot, snapshotLines } from './log-file.ts'
 import { assertServiceName, parseDefinition } from './service-definition.ts'
+import { type LogLine, parseLogLine } from './service-log.ts'
 import { serviceToWire } from './service-state.ts'
 import { EventTap, serviceStream } from './service-stream.ts'
 import type { SpriteServices } from './sprite-services.ts'
@@ -145,7 +147,14 @@ async function logs(ctx: Ctx, s: SpriteServices): Promise<void> {
   const tap = new EventTap(s, r.def.name)
   try {
     await serviceStream(ctx.res, ctx.log, r.def.name, async (stream) => {
-      for (const l of r.logs.tail(lines)) {
+      // The newest lines are in memory; more (by default all) come from the log files. Either
+      // is taken in the same tick as the tap starts, so no line is missed or sent twice.
+      const replay =
+        lines !== undefined && lines <= r.logs.size
+          ? r.logs.tail(lines)
+          : fileLines(s.logSnapshot(r.def.name), lines)
+      for await (const l of replay) {
+        if (stream.closed) break
         stream.write({ type: l.stream, data: l.data, timestamp: l.timestamp })
       }
       await tap.follow(stream, ctx.res, duration)
@@ -153,6 +162,26 @@ async function logs(ctx: Ctx, s: SpriteServices): Promise<void> {
   } finally {
     tap.close()
   }
+}
+
+/** The lines of a log snapshot, or only its last `last`. */
+async function* fileLines(snap: LogSnapshot, last: number | undefined): AsyncGenerator<LogLine> {
+  const lines = snapshotLines(snap)
+  if (last === undefined) {
+    for await (const text of lines) {
+      const l = parseLogLine(text)
+      if (l) yield l
+    }
+    return
+  }
+  const kept: LogLine[] = []
+  for await (const text of lines) {
+    const l = parseLogLine(text)
+    if (!l || last === 0) continue
+    kept.push(l)
+    if (kept.length >= 2 * last) kept.splice(0, kept.length - last)
+  }
+  yield* kept.slice(-last)
 }
 
 async function signal(maxBodyBytes: number, ctx: Ctx, s: SpriteServices): Promise<void> {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { SpritesError } from '@sprites/protocol'
 import type { Sandbox } from '@sprites/runtime'
 import type { Logger } from '../logger.ts'
-import { LogFile, tailLines } from './log-file.ts'
+import { LogFile, type LogSnapshot } from './log-file.ts'
 import {
   checkConflicts,
   type ServiceDefinition,
@@ -11,7 +11,6 @@ import {
   startOrder,
 } from './service-definition.ts'
 import { serviceFiles } from './service-files.ts'
-import { type LogLine, parseLogLine } from './service-log.ts'
 import { ServiceRunner } from './service-runner.ts'
 import type { TimedServiceEvent } from './service-state.ts'
 
@@ -29,9 +28,6 @@ interface Entry {
   runner: ServiceRunner
   logFile: LogFile
 }
-
-/** How many lines of an existing log file are read back into memory at boot. */
-const SEED_LINES = 1000
 
 /**
  * The services of one running sprite: loaded from its disk at boot and started in `needs`
@@ -59,7 +55,6 @@ export class SpriteServices extends EventEmitter {
       this.#o.log.warn({ line }, 'ignoring a damaged service definition'),
     )
     for (const s of stored) this.#add(s)
-    await this.#seedLogs()
     const toStart = stored.filter((s) => !s.stopped).map((s) => s.name)
     void this.startAll(toStart).catch((err) =>
       this.#o.log.error({ err }, 'services failed to start at boot'),
@@ -86,6 +81,11 @@ export class SpriteServices extends EventEmitter {
     return [...this.#entries.values()]
       .map((e) => e.runner)
       .sort((a, b) => cmp(a.def.name, b.def.name))
+  }
+
+  /** Everything a service has logged until now, from its log files (rotated one first). */
+  logSnapshot(name: string): LogSnapshot {
+    return this.#must(name).logFile.snapshot()
   }
 
   /** The service that owns `http_port`, if any. */
@@ -139,7 +139,7 @@ export class SpriteServices extends EventEmitter {
         throw new SpritesError('conflict', `service ${dependant.def.name} needs ${name}`)
       await entry.runner.stop(stopTimeoutMs)
       await serviceFiles.remove(this.#o.sandbox, name)
-      await entry.logFile.close()
+      entry.logFile.close()
       this.#entries.delete(name)
     })
   }
@@ -183,7 +183,7 @@ export class SpriteServices extends EventEmitter {
     this.#disposed = true
     for (const e of this.#entries.values()) {
       e.runner.dispose()
-      void e.logFile.close()
+      e.logFile.close()
     }
   }
 
@@ -226,17 +226,6 @@ export class SpriteServices extends EventEmitter {
 
   #logFileOf(name: string): string {
     return join(this.#o.logDir, `${name}.log`)
-  }
-
-  /** Reads the tail of each existing log file back into memory (logs survive a cold boot). */
-  async #seedLogs(): Promise<void> {
-    for (const [name, { runner }] of this.#entries) {
-      const lines = await tailLines(this.#logFileOf(name), SEED_LINES).catch((err) => {
-        this.#o.log.warn({ err, service: name }, 'could not read the service log')
-        return []
-      })
-      runner.logs.prepend(lines.map(parseLogLine).filter((l): l is LogLine => l !== null))
-    }
   }
 
   #must(name: string): Entry {
