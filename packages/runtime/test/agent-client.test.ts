@@ -144,7 +144,7 @@ describe('sprite-agent: processes', { skip: ROOT_SKIP }, () => {
     const r = await run(agent.client, { argv: ['sh', '-c', 'sleep 5 & echo hi'] })
     const elapsed = Date.now() - started
     assert.deepEqual([r.stdout, r.code], ['hi\n', 0])
-    assert.ok(elapsed >= 900 && elapsed < 2000, `EXIT after ${elapsed} ms`)
+    assert.ok(elapsed >= 900 && elapsed < 3000, `EXIT after ${elapsed} ms (not the 5 s sleep)`)
   })
 
   test('runs 50 processes concurrently', async () => {

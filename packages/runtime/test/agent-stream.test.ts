@@ -253,7 +253,7 @@ describe('agent stream channels', () => {
       const reply = readAll(sock)
       sock.end('still flowing')
       assert.equal((await reply).toString(), 'still flowing')
-      assert.ok(Date.now() - t0 < 2000)
+      assert.ok(Date.now() - t0 < 4000)
       assert.ok(agentRSSKiB(fx.pid) < 24 * 1024, 'the agent buffers a bounded amount')
       stuck.destroy()
       toServer.destroy()

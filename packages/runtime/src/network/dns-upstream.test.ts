@@ -45,7 +45,7 @@ test('UDP: a silent server is given up after the timeout, then the next one answ
   await udpServer(t, (q) => [reply(q, RCODE.noError)], { port, address: '127.0.0.2' })
   const a = parseAnswer(await forward(buildQuery(2, 'a.test'), 'udp'))
   assert.equal(a?.id, 2)
-  assert.ok(Date.now() - started < 1000)
+  assert.ok(Date.now() - started < 2000, 'one 150 ms timeout, not a stall')
   const alone = createUpstream({ servers: ['127.0.0.1'], port, timeoutMs: 150 })
   await assert.rejects(alone(buildQuery(3, 'a.test'), 'udp'), /no answer in 150 ms/)
   await assert.rejects(
