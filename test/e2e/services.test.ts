@@ -333,37 +333,28 @@ describe('services', { skip: isRoot ? false : 'needs root to run sprites' }, () 
       logs.text,
     )
   })
+
   test('logs live outside the disk: a restore keeps them, the sprite cannot write them, delete removes them', async () => {
     const sp = await newSprite('svcrestore')
     const id = ((await api(conn, 'GET', `/v1/sprites/${sp}`)).json as { id: string }).id
-    const talker = (word: string) => ({
-      cmd: 'sh',
-      args: ['-c', `echo ${word}; exec sleep 1000`],
-    })
-    assert.equal(
-      (await ndjson(conn, 'PUT', svcPath(sp, '/talker?duration=0'), talker('first'))).status,
-      200,
-    )
-    await waitFor('first line', async () =>
-      (await sh(conn, sp, 'cat /.sprite/logs/services/talker.log')).includes('] first')
-        ? true
-        : undefined,
-    )
+    /** (Re)defines the service to print `word`, and waits until its log file shows it. */
+    const say = async (word: string) => {
+      const body = { cmd: 'sh', args: ['-c', `echo ${word}; exec sleep 1000`] }
+      assert.equal((await ndjson(conn, 'PUT', svcPath(sp, '/talker?duration=0'), body)).status, 200)
+      await waitFor(`the line ${word}`, async () =>
+        (await sh(conn, sp, 'cat /.sprite/logs/services/talker.log')).includes(`] ${word}`)
+          ? true
+          : undefined,
+      )
+    }
+    await say('first')
     const ck = await api(conn, 'POST', `/v1/sprites/${sp}/checkpoint`, {
       body: {},
       timeoutMs: 60_000,
     })
     assert.equal(ck.status, 200, ck.text)
     const ckID = (JSON.parse(ck.text.trim().split('\n').at(-1) as string) as { id: string }).id
-    assert.equal(
-      (await ndjson(conn, 'PUT', svcPath(sp, '/talker?duration=0'), talker('second'))).status,
-      200,
-    )
-    await waitFor('second line', async () =>
-      (await sh(conn, sp, 'cat /.sprite/logs/services/talker.log')).includes('] second')
-        ? true
-        : undefined,
-    )
+    await say('second')
 
     const restore = await api(conn, 'POST', `/v1/sprites/${sp}/checkpoints/${ckID}/restore`, {
       timeoutMs: 60_000,
