@@ -87,8 +87,15 @@ function stringMap(v: unknown): Record<string, string> {
 }
 
 /**
+ * Most services one sprite may define. Their logs live on the host (at most two files of 10 MiB
+ * each, and deleted services' logs are kept only up to this count), so this also bounds the
+ * host disk a sprite's logs can take.
+ */
+export const MAX_SERVICES = 50
+
+/**
  * Checks a definition against the others of the sprite (D24): every `needs` entry exists, no
- * cycle, at most one `http_port`.
+ * cycle, at most one `http_port`, at most {@link MAX_SERVICES} services.
  * @throws SpritesError conflict (409)
  */
 export function checkConflicts(
@@ -97,6 +104,9 @@ export function checkConflicts(
 ): void {
   const all = new Map(others)
   all.set(def.name, def)
+  if (all.size > MAX_SERVICES) {
+    throw conflict(`a sprite has at most ${MAX_SERVICES} services; delete one first`)
+  }
   for (const need of def.needs) {
     if (!all.has(need)) throw conflict(`service ${def.name} needs unknown service ${need}`)
   }

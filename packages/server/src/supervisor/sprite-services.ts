@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { SpritesError } from '@sprites/protocol'
 import type { Sandbox } from '@sprites/runtime'
@@ -6,6 +7,7 @@ import type { Logger } from '../logger.ts'
 import { LogFile, type LogSnapshot } from './log-file.ts'
 import {
   checkConflicts,
+  MAX_SERVICES,
   type ServiceDefinition,
   type StoredService,
   startOrder,
@@ -55,6 +57,7 @@ export class SpriteServices extends EventEmitter {
       this.#o.log.warn({ line }, 'ignoring a damaged service definition'),
     )
     for (const s of stored) this.#add(s)
+    this.#pruneLogs()
     const toStart = stored.filter((s) => !s.stopped).map((s) => s.name)
     void this.startAll(toStart).catch((err) =>
       this.#o.log.error({ err }, 'services failed to start at boot'),
@@ -124,6 +127,7 @@ export class SpriteServices extends EventEmitter {
         entry.stored = stored
       } else {
         entry = this.#add(stored)
+        this.#pruneLogs()
       }
       await this.#startWithNeeds(def.name)
       return entry.runner
@@ -228,6 +232,27 @@ export class SpriteServices extends EventEmitter {
     return join(this.#o.logDir, `${name}.log`)
   }
 
+  /**
+   * A deleted service's log is kept (V4), but only while the sprite has fewer than
+   * {@link MAX_SERVICES} logs: beyond that the oldest logs of deleted services go.
+   */
+  #pruneLogs(): void {
+    try {
+      const files = readdirSync(this.#o.logDir).flatMap((f) => {
+        const name = /^(.+)\.log(\.1)?$/.exec(f)?.[1]
+        return name ? [{ name, mtimeMs: statSync(join(this.#o.logDir, f)).mtimeMs }] : []
+      })
+      for (const name of staleLogs(files, new Set(this.#entries.keys()), MAX_SERVICES)) {
+        for (const f of [`${name}.log`, `${name}.log.1`])
+          rmSync(join(this.#o.logDir, f), { force: true })
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.#o.log.warn({ err }, 'could not prune old service logs')
+      }
+    }
+  }
+
   #must(name: string): Entry {
     const e = this.#entries.get(name)
     if (!e) throw new SpritesError('service_not_found', `service not found: ${name}`)
@@ -239,6 +264,26 @@ export class SpriteServices extends EventEmitter {
     this.#lock = run.catch(() => undefined)
     return run
   }
+}
+
+/**
+ * Services whose logs go so that at most `max` services have logs: those not `defined`, the
+ * least recently written first.
+ */
+export function staleLogs(
+  files: readonly { name: string; mtimeMs: number }[],
+  defined: ReadonlySet<string>,
+  max: number,
+): string[] {
+  const newest = new Map<string, number>()
+  for (const f of files) newest.set(f.name, Math.max(newest.get(f.name) ?? 0, f.mtimeMs))
+  const excess = new Set([...defined, ...newest.keys()]).size - max
+  if (excess <= 0) return []
+  return [...newest]
+    .filter(([name]) => !defined.has(name))
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, excess)
+    .map(([name]) => name)
 }
 
 function cmp(a: string, b: string): number {
