@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import {
@@ -129,7 +129,10 @@ describe('crash recovery', { skip: isRoot ? false : 'needs root to run sprites' 
     // A loop mount made with autoclear is already detached by the umount.
     if (dev.startsWith('/dev/loop') && existsSync(`/sys/block/${dev.slice(5)}/loop`))
       execFileSync('losetup', ['-d', dev])
-    assert.equal(existsSync(`/sys/block/${dev.slice(5)}/loop/backing_file`), false)
+    // The device is free now (or already taken by someone else's file, never our pool's).
+    const backing = `/sys/block/${dev.slice(5)}/loop/backing_file`
+    const backs = existsSync(backing) ? readFileSync(backing, 'utf8').trim() : ''
+    assert.ok(!backs.startsWith(pool), `the pool's loop device is detached (${dev}: ${backs})`)
     srv = await startSpritesd(FAST)
     assert.equal(await statusOf(srv, keep.name), 'cold', 'after a reboot: cold')
     assert.equal((await sh(srv, keep.name, 'cat ~/synced.txt')).trim(), content)

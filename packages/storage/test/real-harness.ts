@@ -28,20 +28,32 @@ export async function makeDataDir(): Promise<string> {
 
 /** Loop devices whose backing file lies under `dir`, from `losetup -a`. */
 export async function loopsUnder(dir: string): Promise<string[]> {
+  return (await loopBackings(dir)).map((l) => l.device).sort()
+}
+
+/** Loop devices whose backing file is under `dir`, with that file. */
+async function loopBackings(dir: string): Promise<{ device: string; file: string }[]> {
   const { stdout } = await run('losetup', ['-a'])
   return stdout
     .split('\n')
     .filter((line) => line.includes(`(${dir}/`))
-    .map((line) => line.slice(0, line.indexOf(':')))
-    .sort()
+    .map((line) => ({
+      device: line.slice(0, line.indexOf(':')),
+      file: line.slice(line.indexOf(`(${dir}/`) + 1, line.lastIndexOf(')')),
+    }))
 }
 
-/** Loop devices and mounts under `dir`: equal snapshots mean nothing leaked. */
+/**
+ * Backing files of the loop devices and the mounts under `dir`: equal snapshots mean nothing
+ * leaked. Files, not device names: a remount may get another free device, more so while other
+ * processes on the host attach loop devices too.
+ */
 export async function resourceSnapshot(
   dir: string,
 ): Promise<{ loops: string[]; mounts: string[] }> {
   const mounts = mountsUnder(await readMountInfo(), dir).map((m) => m.mountPoint)
-  return { loops: await loopsUnder(dir), mounts: mounts.sort() }
+  const loops = (await loopBackings(dir)).map((l) => l.file)
+  return { loops: loops.sort(), mounts: mounts.sort() }
 }
 
 /** Unmounts and detaches everything under `dir`, then removes it. */

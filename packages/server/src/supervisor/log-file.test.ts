@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -88,11 +89,19 @@ describe('log snapshots', () => {
     for await (const l of snapshotLines(snap)) out.push(l)
     return out
   }
-  const openFds = () => readdirSync('/proc/self/fd').length
+  /** Descriptors of this process open on files in `dir` (other tests' files do not count). */
+  const openIn = (dir: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/`)
+      } catch {
+        return false
+      }
+    }).length
 
   test('hold exactly what was logged until then, pending lines included', async (t) => {
-    const path = join(tempDir(t), 'web.log')
-    const fds = openFds()
+    const dir = tempDir(t)
+    const path = join(dir, 'web.log')
     const f = new LogFile({ path, log: noopLogger, rotateBytes: 40 })
     for (let i = 0; i < 8; i++) f.write(`line ${i}\n`)
     // Same tick: nothing was flushed yet, the snapshot writes it first.
@@ -106,12 +115,12 @@ describe('log snapshots', () => {
       Array.from({ length: 8 }, (_, i) => `line ${i}`),
     )
     f.close()
-    assert.equal(openFds(), fds, 'its descriptors are closed')
+    assert.equal(openIn(dir), 0, 'its descriptors are closed')
   })
 
   test('a reader that stops early still closes the files', async (t) => {
-    const path = join(tempDir(t), 'a.log')
-    const fds = openFds()
+    const dir = tempDir(t)
+    const path = join(dir, 'a.log')
     const f = new LogFile({ path, log: noopLogger })
     f.write('a\nb\nc\n')
     for await (const l of snapshotLines(f.snapshot())) {
@@ -119,7 +128,7 @@ describe('log snapshots', () => {
       break
     }
     f.close()
-    assert.equal(openFds(), fds)
+    assert.equal(openIn(dir), 0)
   })
 
   test('multi-byte text across read chunks and a last line without newline', async (t) => {
