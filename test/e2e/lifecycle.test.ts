@@ -24,10 +24,16 @@ import {
   startDetached,
   waitUntil,
 } from './api-helpers.ts'
-import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
+import {
+  INSTANCE,
+  instanceDirs,
+  type Spritesd,
+  spritesdCommand,
+  startSpritesd,
+  uniqueName,
+} from './harness.ts'
 
 const isRoot = process.getuid?.() === 0
-const INSTANCE = process.env.SPRITES_E2E_INSTANCE ?? 'e2e'
 const CRUN_STATE_DIR = `/run/sprites-${INSTANCE}/crun`
 const UID_RANGE = 65536
 
@@ -219,6 +225,33 @@ describe('sprite lifecycle', { skip: isRoot ? false : 'needs root to run sprites
     assert.equal(boots.length, 1, `the sprite booted ${boots.length} times`)
     const info = await api(conn, 'GET', `/v1/sprites/${sprite.name}`)
     assert.equal(statusOf(info.json), 'running')
+  })
+
+  test('a second spritesd on the same directories refuses to start and changes nothing', {
+    timeout: 120_000,
+  }, async () => {
+    const conn = srv!
+    const sprite = await createSprite(conn, uniqueName('life-second'))
+    names.add(sprite.name)
+    await sh(conn, sprite.name, 'echo still > ~/here')
+    const dirs = instanceDirs(INSTANCE)
+    const second = spritesdCommand(['serve'], {
+      SPRITES_RUN_DIR: dirs.runDir,
+      SPRITES_ROUTER_NETNS: dirs.routerNetns,
+      SPRITES_NETNS_PREFIX: dirs.netnsPrefix,
+      SPRITES_LISTEN: '127.0.0.1:0',
+    })
+    assert.equal(second.code, 1, second.out)
+    assert.match(second.err, new RegExp(`another spritesd is using ${dirs.dataDir}; stop it first`))
+    // The running server and its sprite were not disturbed (a second server would have marked
+    // every sprite cold and stopped them).
+    assert.equal(statusOf((await api(conn, 'GET', `/v1/sprites/${sprite.name}`)).json), 'running')
+    assert.equal(await sh(conn, sprite.name, 'cat ~/here'), 'still\n')
+    const boots = conn
+      .log()
+      .split('\n')
+      .filter((l) => l.includes(sprite.id) && l.includes('"sprite started"'))
+    assert.equal(boots.length, 1, 'the sprite kept running: it booted once')
   })
 
   test('with every sprite deleted, the host is back to the baseline', {

@@ -1,7 +1,8 @@
 // spritesd with its store in PostgreSQL (SPRITES_DATABASE_URL): a throwaway cluster on a unix
 // socket, a sprite made and used, a restart on the same database, and the operator commands.
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import pg from 'pg'
@@ -91,6 +92,23 @@ describe('spritesd with its store in PostgreSQL', { skip }, () => {
     const info = await api(conn, 'GET', `/v1/sprites/${name}`)
     assert.equal(info.status, 200, info.text)
     assert.equal(await sh(conn, name, 'cat /home/sprite/f'), 'kept\n')
+  })
+
+  test('a second spritesd on the same database refuses to start; the first keeps working', () => {
+    const dirs = mkdtempSync(join(tmpdir(), 'sprites-second-'))
+    try {
+      const second = spritesd(['serve'], {
+        SPRITES_DATABASE_URL: url,
+        SPRITES_DATA_DIR: join(dirs, 'data'),
+        SPRITES_RUN_DIR: join(dirs, 'run'),
+        SPRITES_LISTEN: '127.0.0.1:0',
+      })
+      assert.equal(second.code, 1, second.out)
+      assert.match(second.err, /another spritesd is using the database postgres:\/\/\/sprites_/)
+    } finally {
+      rmSync(dirs, { recursive: true, force: true })
+    }
+    return sh(conn!, name, 'cat /home/sprite/f').then((out) => assert.equal(out, 'kept\n'))
   })
 
   test('spritesd token list and org list work on the PostgreSQL store', () => {

@@ -46,7 +46,7 @@ import { createPortEvents } from './ports/ports-module.ts'
 import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
 import { lifecycleTimings } from './services/sprite-lifecycle.ts'
-import { describeStore, openConfiguredStore, storeExists } from './store-open.ts'
+import { claimInstance, describeStore, openConfiguredStore, storeExists } from './store-open.ts'
 import { createServiceLogDirs } from './supervisor/service-log-dirs.ts'
 import { installInSpriteServiceRoutes, serviceModule } from './supervisor/service-routes.ts'
 import { Supervisor } from './supervisor/supervisor.ts'
@@ -133,6 +133,11 @@ async function setup(config: ServerConfig, rebuild: boolean): Promise<number> {
 
 async function serve(config: ServerConfig): Promise<number> {
   const log = logger(config)
+  // First of all: this server's directories and store are its alone (a second spritesd on them
+  // would take every sprite for its own), so nothing is touched before they are claimed.
+  const claimed = await claimInstance(config, log)
+  const store = claimed.store
+  log.info({ store: describeStore(config) }, 'store open')
   const volumes = volumesFor(config, log)
   const image = await volumes.ensureBaseImage({
     onProgress: (message) => log.info({ stage: 'base-image' }, message),
@@ -147,8 +152,6 @@ async function serve(config: ServerConfig): Promise<number> {
     log,
   })
   const runtime = createCrunDriver({ runDir: config.runDir, log })
-  const store = await openConfiguredStore(config, log)
-  log.info({ store: describeStore(config) }, 'store open')
   let exec: ExecService | undefined
   const activity = new ActivityTracker()
   // Read-only views of the newest checkpoints at /.sprite/checkpoints (leftovers unmounted first).
@@ -319,6 +322,8 @@ async function serve(config: ServerConfig): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
+  // Only once every sprite is stopped and the store closed may another spritesd take over.
+  await claimed.release()
   return 0
 }
 

@@ -166,5 +166,13 @@ export interface Store extends CheckpointStore {
   updateSprite(id: string, patch: SpritePatch): Promise<SpriteRecord>
   deleteSprite(id: string): Promise<void>
 
+  /**
+   * A store that several processes can open (PostgreSQL) lets one server claim it until
+   * `close()` or the end of the process; operator commands do not claim. Absent where the file
+   * or memory is the process's own (the server locks an SQLite file itself).
+   * @throws SpritesError conflict while another server holds it
+   */
+  claimServer?(): Promise<void>
+
   close(): Promise<void>
 }

@@ -102,6 +102,25 @@ function postgresOnlyTests(cluster: () => Promise<PgCluster>): void {
     }
   })
 
+  test('one server claims a database; another is refused until the first closes', async () => {
+    const url = await (await cluster()).createDatabase()
+    const first = await openPostgresStore(url)
+    const second = await openPostgresStore(url)
+    try {
+      await first.claimServer?.()
+      await assert.rejects(second.claimServer?.() ?? Promise.resolve(), {
+        code: 'conflict',
+        message: /another spritesd is using the database postgres/,
+      })
+      // Unclaimed users (the operator commands) keep working beside the claim.
+      assert.ok(await second.createOrg('beside'))
+      await first.close()
+      await second.claimServer?.()
+    } finally {
+      await closeAll([first, second])
+    }
+  })
+
   test('migrations are recorded once; reopening applies none', async () => {
     const url = await (await cluster()).createDatabase()
     await (await openPostgresStore(url)).close()

@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, types } from 'pg'
+import { Client, Pool, type PoolClient, types } from 'pg'
 
 /** The narrow part of a pg `Pool` or `PoolClient` that the store's queries use. */
 export interface Queryable {
@@ -12,6 +12,12 @@ export interface Queryable {
 export interface PgDB extends Queryable {
   /** Runs `fn` between BEGIN and COMMIT on one connection; any throw rolls back and rethrows. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Takes the session-level advisory lock `key` on a connection of its own, kept until `end()`
+   * (or the process's end: PostgreSQL frees it with the session). False while another session
+   * holds it.
+   */
+  holdLock(key: string): Promise<boolean>
   end(): Promise<void>
 }
 
@@ -47,10 +53,29 @@ export function createPgDB(url: string, options: PgDBOptions): PgDB {
     types: storeTypes,
   })
   pool.on('error', options.onIdleError)
+  const lockClients: Client[] = []
   return {
     query: (sql, params) => pool.query(sql, params as unknown[]),
     transaction: (fn) => transaction(pool, fn),
-    end: () => pool.end(),
+    async holdLock(key) {
+      const client = new Client({ connectionString: url, application_name: 'spritesd-lock' })
+      client.on('error', options.onIdleError)
+      await client.connect()
+      const r = await client.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+        [key],
+      )
+      if (r.rows[0]?.ok) {
+        lockClients.push(client)
+        return true
+      }
+      await client.end()
+      return false
+    },
+    end: async () => {
+      await Promise.all(lockClients.splice(0).map((c) => c.end().catch(() => undefined)))
+      await pool.end()
+    },
   }
 }
 

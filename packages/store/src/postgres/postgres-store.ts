@@ -62,6 +62,14 @@ export async function openPostgresStore(
     ...tokenMethods(db, now),
     ...postgresSprites(db, now),
     ...postgresCheckpoints(db, now),
+    async claimServer() {
+      if (!(await db.holdLock('spritesd-server'))) {
+        throw new SpritesError(
+          'conflict',
+          `another spritesd is using the database ${redactDatabaseURL(url)}; stop it first`,
+        )
+      }
+    },
     close() {
       closed ??= db.end()
       return closed
