@@ -58,13 +58,15 @@ export class FakeSandbox extends EventEmitter {
   readonly id = 'sandbox-fake'
   readonly pid = 4242
   saves: 'ok' | 'exit-1' | 'spawn-error' = 'ok'
+  /** What the definitions directory holds: one JSON line per file. */
+  definitions = stored()
   #pids = 100
 
   async spawn(opts: SpawnOptions): Promise<SandboxProcess> {
     const p = new FakeProcess(this.#pids++)
     if (opts.argv[0] !== 'sh' || opts.argv[1] !== '-c') return p
     const script = opts.argv[2] ?? ''
-    if (script.startsWith('for f in /.sprite/services')) return p.finish(0, stored())
+    if (script.startsWith('for f in /.sprite/services')) return p.finish(0, this.definitions)
     if (script.includes('.tmp')) {
       if (this.saves === 'spawn-error') throw new Error('agent connection lost')
       return this.saves === 'ok' ? p.finish(0) : p.finish(1, '', 'No space left on device\n')
@@ -83,8 +85,12 @@ function stored(): string {
 }
 
 /** The test server with one sprite `svc`, its services on a {@link FakeSandbox}. */
-export async function setupServices(t: Parameters<typeof startTestServer>[0]) {
+export async function setupServices(
+  t: Parameters<typeof startTestServer>[0],
+  definitions?: string,
+) {
   const sandbox = new FakeSandbox()
+  if (definitions !== undefined) sandbox.definitions = definitions
   const logs = mkdtempSync(join(tmpdir(), 'sprites-svclogs-'))
   t.after(() => rmSync(logs, { recursive: true, force: true }))
   const supervisor = new Supervisor({

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import {
   checkConflicts,
+  encodeStored,
   MAX_SERVICES,
   parseDefinition,
 } from '../src/supervisor/service-definition.ts'
@@ -60,4 +61,19 @@ test('a new service prunes the oldest logs of deleted services over the cap', as
   for (const gone of ['gone-0', 'gone-1', 'gone-2']) assert.equal(names.has(gone), false, gone)
   assert.ok(names.has('gone-3') && names.has(`gone-${MAX_SERVICES - 1}`))
   assert.ok(names.size <= MAX_SERVICES, String(names.size))
+})
+
+test('definitions written from inside beyond the cap are ignored at boot', async (t) => {
+  const lines = Array.from({ length: MAX_SERVICES + 10 }, (_, i) =>
+    encodeStored({ ...def(`svc-${String(i).padStart(3, '0')}`), stopped: true }),
+  )
+  // The same name twice counts once.
+  lines.push(encodeStored({ ...def('svc-000'), stopped: true }))
+  const h = await setupServices(t, `${lines.join('\n')}\n`)
+  const list = (await (await h.request('GET', '/v1/sprites/svc/services')).json()) as {
+    name: string
+  }[]
+  assert.equal(list.length, MAX_SERVICES)
+  assert.equal(list[0]?.name, 'svc-000')
+  assert.equal(list.at(-1)?.name, `svc-${String(MAX_SERVICES - 1).padStart(3, '0')}`)
 })

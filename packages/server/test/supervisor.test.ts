@@ -87,6 +87,11 @@ describe('service state and logs', () => {
     }
     assert.equal(formatLogLine(l), '2026-01-02T03:04:05.006Z [stderr] x y\n')
     assert.deepEqual(parseLogLine(formatLogLine(l).trimEnd()), l)
+    // Progress bars and odd separators are text like any other.
+    for (const data of ['10%\r20%\r30%', 'a\u2028b\u2029c', '', ' lead and trail ']) {
+      const line = { ...l, data }
+      assert.deepEqual(parseLogLine(formatLogLine(line).slice(0, -1)), line, JSON.stringify(data))
+    }
   })
 
   test('the splitter joins chunks, drops CR and keeps split UTF-8 whole', () => {

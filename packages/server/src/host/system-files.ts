@@ -57,7 +57,11 @@ export function createSystemFiles(o: SystemFilesOptions) {
     async refresh(sprite: SpriteRecord, rootfs: string, sandbox: Sandbox): Promise<boolean> {
       if (sprite.version !== version) return false
       if ((await diskVersion(rootfs)) === version) return false
-      const r = await runRoot(sandbox, APPLY, ['sh'], input)
+      // Bounded: the sprite's own /bin/sh runs this, and the boot waits for it.
+      const r = await runRoot(sandbox, APPLY, ['sh'], input, {
+        timeoutMs: 15_000,
+        maxOutputBytes: 64 * 1024,
+      })
       if (r.code !== 0) {
         throw new Error(`could not update the system files: ${r.stderr.trim() || `exit ${r.code}`}`)
       }

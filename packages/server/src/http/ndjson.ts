@@ -4,6 +4,8 @@ import type { ServerResponse } from 'node:http'
 export interface NDJSONStream {
   /** Writes one compact JSON line and flushes it; false once the client has gone. */
   write(event: object): boolean
+  /** Resolves once the client has taken what was written (or has gone): backpressure. */
+  drained(): Promise<void>
   /** Ends the response after the last line. */
   end(): void
   /** True after `end()` or when the client disconnected. */
@@ -31,6 +33,18 @@ export function startNDJSON(res: ServerResponse): NDJSONStream {
       if (closed || res.writableEnded) return false
       res.write(`${JSON.stringify(event)}\n`)
       return true
+    },
+    drained() {
+      if (closed || !res.writableNeedDrain) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done)
+          res.off('close', done)
+          resolve()
+        }
+        res.once('drain', done)
+        res.once('close', done)
+      })
     },
     end() {
       closed = true

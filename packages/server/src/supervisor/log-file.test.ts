@@ -60,6 +60,19 @@ describe('service log file on the host', () => {
     assert.equal(readFileSync(path, 'utf8'), lines.slice(8).join(''))
   })
 
+  test('files are 0644 whatever the umask', (t) => {
+    const path = join(tempDir(t), 'm.log')
+    const old = process.umask(0o077)
+    try {
+      const f = new LogFile({ path, log: noopLogger })
+      f.write('x\n')
+      f.close()
+    } finally {
+      process.umask(old)
+    }
+    assert.equal(statSync(path).mode & 0o777, 0o644)
+  })
+
   test('a write after close is dropped, not reopened', async (t) => {
     const path = join(tempDir(t), 'a.log')
     const f = new LogFile({ path, log: noopLogger })

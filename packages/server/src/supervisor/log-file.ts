@@ -1,4 +1,13 @@
-import { closeSync, fstatSync, mkdirSync, openSync, read, renameSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fchmodSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  read,
+  renameSync,
+  writeSync,
+} from 'node:fs'
 import { dirname } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 import { promisify } from 'node:util'
@@ -125,6 +134,8 @@ export class LogFile {
   #open(): number {
     mkdirSync(dirname(this.#o.path), { recursive: true, mode: 0o755 })
     const fd = openSync(this.#o.path, 'a', 0o644)
+    // Readable inside whatever spritesd's umask is (the sprite sees the file as another uid's).
+    fchmodSync(fd, 0o644)
     this.#size = fstatSync(fd).size
     this.#fd = fd
     return fd

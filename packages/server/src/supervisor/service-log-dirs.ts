@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../logger.ts'
 
@@ -31,7 +31,10 @@ export function createServiceLogDirs(o: ServiceLogDirsOptions) {
      */
     async prepare(sprite: { id: string }): Promise<string | undefined> {
       try {
-        await mkdir(join(dirOf(sprite.id), 'services'), { recursive: true, mode: 0o755 })
+        const services = join(dirOf(sprite.id), 'services')
+        await mkdir(services, { recursive: true, mode: 0o755 })
+        // Modes as such, not as the umask leaves them: the sprite must be able to read.
+        for (const dir of [dirOf(sprite.id), services]) await chmod(dir, 0o755)
         return dirOf(sprite.id)
       } catch (err) {
         o.log.warn({ err, spriteID: sprite.id }, 'service log directory unavailable')

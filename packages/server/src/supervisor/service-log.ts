@@ -21,7 +21,8 @@ export function formatLogLine(l: LogLine): string {
   return `${new Date(l.timestamp).toISOString()} [${l.stream}] ${l.data}\n`
 }
 
-const LINE_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) \[(stdout|stderr)\] (.*)$/
+// The text is everything after the tag: `\r`, U+2028 and U+2029 included (`.` would stop there).
+const LINE_RE = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) \[(stdout|stderr)\] ([^\n]*)$/
 
 /** Parses a log-file line; null when it is not one. */
 export function parseLogLine(text: string): LogLine | null {

@@ -156,6 +156,8 @@ async function logs(ctx: Ctx, s: SpriteServices): Promise<void> {
       for await (const l of replay) {
         if (stream.closed) break
         stream.write({ type: l.stream, data: l.data, timestamp: l.timestamp })
+        // A client that does not read holds up its own replay, not spritesd's memory.
+        await stream.drained()
       }
       await tap.follow(stream, ctx.res, duration)
     })

@@ -53,9 +53,19 @@ export class SpriteServices extends EventEmitter {
   }
 
   async #boot(): Promise<void> {
-    const stored = await serviceFiles.load(this.#o.sandbox, (line) =>
+    const loaded = await serviceFiles.load(this.#o.sandbox, (line) =>
       this.#o.log.warn({ line }, 'ignoring a damaged service definition'),
     )
+    // Files written from inside may hold more than the API lets anyone define.
+    const byName = new Map(loaded.map((s) => [s.name, s]))
+    const stored = [...byName.values()].sort((a, b) => cmp(a.name, b.name)).slice(0, MAX_SERVICES)
+    if (byName.size > stored.length) {
+      const ignored = byName.size - stored.length
+      this.#o.log.warn(
+        { ignored, max: MAX_SERVICES },
+        'ignoring service definitions over the limit',
+      )
+    }
     for (const s of stored) this.#add(s)
     this.#pruneLogs()
     const toStart = stored.filter((s) => !s.stopped).map((s) => s.name)
