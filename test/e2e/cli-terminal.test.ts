@@ -160,8 +160,19 @@ describe('sprite CLI in a terminal', { skip }, () => {
     assert.doesNotMatch(c.capture(), /9999|browser-open/, 'the sequence never reaches the screen')
     c.typeLine('sprite-browser file:///etc/passwd; echo refused-rc=$?')
     await screenMatches(c, /^refused-rc=2$/m, 'a non-web URL to be refused inside')
-    c.typeLine('exit')
+    // Re-attached, the request is in the replayed scrollback: shown, not opened a second time.
+    c.sendKeys('C-\\')
     assert.equal(await exited(c), 0, c.capture())
+    const id = /Detached from session (\d+)/.exec(c.capture())?.[1]
+    assert.ok(id, c.capture())
+    const again = term(['sessions', 'attach', id, '-s', name], 120, 40, { BROWSER: browser })
+    await screenMatches(
+      again,
+      /asked earlier to open "https:\/\/example\.test\/from-sprite\?a=1&b=2"; not opened again/,
+      'the replayed request',
+    )
+    again.typeLine('exit')
+    assert.equal(await exited(again), 0, again.capture())
     assert.equal(readFileSync(opened, 'utf8'), url, 'nothing else was opened')
 
     // Without a terminal there is nobody to open it for: a clear error, no escape bytes.

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { BrowserOpenFilter, browserCommand, isOpenableURL, openInBrowser } from './browser-open.ts'
+import { BrowserOpener, BrowserOpenFilter, browserCommand, isOpenableURL } from './browser-open.ts'
 
 const SEQ = (url: string, end = '\x1b\\') => `\x1b]9999;browser-open;${url}${end}`
 
@@ -59,7 +59,7 @@ describe('opening the URL locally', () => {
     assert.deepEqual(browserCommand(u, { BROWSER: 'w3m %s -dump' }), ['w3m', u, '-dump'])
     assert.deepEqual(browserCommand(u, {}, 'linux'), ['xdg-open', u])
     assert.deepEqual(browserCommand(u, {}, 'darwin'), ['open', u])
-    assert.deepEqual(browserCommand(u, {}, 'win32'), ['cmd', '/c', 'start', '""', u])
+    assert.deepEqual(browserCommand(u, {}, 'win32'), ['rundll32', 'url.dll,FileProtocolHandler', u])
   })
 
   test('only http and https URLs are opened', () => {
@@ -76,31 +76,61 @@ describe('opening the URL locally', () => {
     }
   })
 
-  test('runs the browser with the URL as one argument; refusals and failures are reported', async (t) => {
+  test('opens the parsed URL as one argument; refusals and failures are reported', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sprites-browser-'))
     t.after(() => rmSync(dir, { recursive: true, force: true }))
     const out = join(dir, 'opened')
     const script = join(dir, 'browser.sh')
-    writeFileSync(script, `#!/bin/sh\nprintf '%s|%s' "$#" "$1" > ${out}\n`, { mode: 0o755 })
-    const url = 'https://x.example/a b?c=$(id)&d=`x`'
-    const failures: string[] = []
-    openInBrowser(url, { BROWSER: script, PATH: process.env.PATH }, (m) => failures.push(m))
-    for (let i = 0; i < 200 && failures.length === 0; i++) {
-      try {
-        assert.equal(readFileSync(out, 'utf8'), `1|${url}`)
-        break
-      } catch {
-        await new Promise((r) => setTimeout(r, 10))
-      }
-    }
-    assert.equal(readFileSync(out, 'utf8'), `1|${url}`)
-
-    openInBrowser('file:///etc/passwd', {}, (m) => failures.push(m))
-    assert.match(failures.pop() ?? '', /only http and https URLs are opened/)
-    const failed = new Promise<string>((resolve) =>
-      openInBrowser('https://x.example/', { BROWSER: join(dir, 'missing') }, resolve),
+    writeFileSync(script, `#!/bin/sh\nprintf '%s|%s\\n' "$#" "$1" >> ${out}\n`, { mode: 0o755 })
+    const said: string[] = []
+    const opener = new BrowserOpener({ BROWSER: script, PATH: process.env.PATH }, (m) =>
+      said.push(m),
     )
-    assert.match(await failed, /could not start a browser .*; open https:\/\/x\.example\//)
-    assert.deepEqual(failures, [])
+    opener.open('https://x.example/a b?c=$(id)&d=`x`"q"')
+    const expected = '1|https://x.example/a%20b?c=$(id)&d=%60x%60%22q%22\n'
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8') === expected)
+    assert.equal(readFileSync(out, 'utf8'), expected, 'spaces, quotes and backticks encoded')
+
+    opener.open('file:///etc/passwd\x1b[2J')
+    assert.match(said.pop() ?? '', /asked to open "file:\/\/\/etc\/passwd\ufffd\[2J"; only http/)
+    const failing = new BrowserOpener({ BROWSER: join(dir, 'missing') }, (m) => said.push(m))
+    failing.open('https://x.example/')
+    await waitFor(() => said.length > 0)
+    assert.match(said.pop() ?? '', /could not start a browser .*; open https:\/\/x\.example\//)
+  })
+
+  test('the same URL is opened once, and at most 3 in 10 s', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprites-browser-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    const out = join(dir, 'opened')
+    const script = join(dir, 'browser.sh')
+    writeFileSync(script, `#!/bin/sh\necho "$1" >> ${out}\n`, { mode: 0o755 })
+    let now = 1_000_000
+    const said: string[] = []
+    const opener = new BrowserOpener(
+      { BROWSER: script, PATH: process.env.PATH },
+      (m) => said.push(m),
+      () => now,
+    )
+    for (const u of ['https://a.test/', 'https://a.test/', 'https://b.test/', 'https://c.test/']) {
+      opener.open(u)
+    }
+    opener.open('https://d.test/')
+    assert.deepEqual(said, ['not opening more URLs so soon; open https://d.test/'])
+    now += 10_001
+    opener.open('https://a.test/')
+    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n') : [])
+    await waitFor(() => lines().length === 4)
+    assert.deepEqual(lines().sort(), [
+      'https://a.test/',
+      'https://a.test/',
+      'https://b.test/',
+      'https://c.test/',
+    ])
   })
 })
+
+/** Polls `check` every 10 ms for up to 3 s. */
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
+}

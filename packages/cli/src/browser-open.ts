@@ -105,7 +105,8 @@ export function browserCommand(
       : [...words, url]
   }
   if (platform === 'darwin') return ['open', url]
-  if (platform === 'win32') return ['cmd', '/c', 'start', '""', url]
+  // Not `cmd /c start`: cmd.exe would read `&`, `|` and `^` in the URL as its own syntax.
+  if (platform === 'win32') return ['rundll32', 'url.dll,FileProtocolHandler', url]
   return ['xdg-open', url]
 }
 
@@ -119,25 +120,65 @@ export function isOpenableURL(url: string): boolean {
   }
 }
 
+/** How many URLs a session may open in {@link OPEN_WINDOW_MS}; more are only printed. */
+const MAX_OPENS = 3
+const OPEN_WINDOW_MS = 10_000
+
 /**
- * Opens `url` in the local browser without waiting for it; calls `onFail` with a message when
- * the URL is refused or no browser could be started.
+ * Opens the URLs a sprite asks for, in the local browser, without waiting for it. What is opened
+ * is the parsed URL (`new URL(url).href`, with spaces, quotes and backticks percent-encoded), never the
+ * raw text. A sprite cannot flood the machine: the same URL again, or more than
+ * {@link MAX_OPENS} in {@link OPEN_WINDOW_MS}, is printed instead of opened.
  */
-export function openInBrowser(
-  url: string,
-  env: Readonly<Record<string, string | undefined>>,
-  onFail: (message: string) => void,
-): void {
-  if (!isOpenableURL(url)) {
-    onFail(`the sprite asked to open ${JSON.stringify(url)}; only http and https URLs are opened`)
-    return
+export class BrowserOpener {
+  readonly #env: Readonly<Record<string, string | undefined>>
+  readonly #say: (message: string) => void
+  readonly #now: () => number
+  #recent: { href: string; at: number }[] = []
+
+  constructor(
+    env: Readonly<Record<string, string | undefined>>,
+    say: (message: string) => void,
+    now: () => number = Date.now,
+  ) {
+    this.#env = env
+    this.#say = say
+    this.#now = now
   }
-  const [cmd, ...args] = browserCommand(url, env)
-  if (!cmd) return
-  const child = spawn(cmd, args, { stdio: 'ignore', detached: true, env: { ...env } })
-  child.once('error', () => onFail(`could not start a browser (${cmd}); open ${url}`))
-  child.once('exit', (code) => {
-    if (code !== 0 && code !== null) onFail(`${cmd} exited ${code}; open ${url}`)
-  })
-  child.unref()
+
+  open(url: string): void {
+    if (!isOpenableURL(url)) {
+      this.#say(`the sprite asked to open ${printable(url)}; only http and https URLs are opened`)
+      return
+    }
+    // The query keeps ` and ' as they came; an opener that goes through a shell must not see them.
+    const href = new URL(url).href.replace(/[`']/g, (c) => `%${c.charCodeAt(0).toString(16)}`)
+    const now = this.#now()
+    this.#recent = this.#recent.filter((r) => now - r.at < OPEN_WINDOW_MS)
+    if (this.#recent.some((r) => r.href === href)) return
+    if (this.#recent.length >= MAX_OPENS) {
+      this.#say(`not opening more URLs so soon; open ${href}`)
+      return
+    }
+    this.#recent.push({ href, at: now })
+    const [cmd, ...args] = browserCommand(href, this.#env)
+    if (!cmd) return
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true, env: { ...this.#env } })
+    child.once('error', () => this.#say(`could not start a browser (${cmd}); open ${href}`))
+    child.once('exit', (code) => {
+      if (code !== 0 && code !== null) this.#say(`${cmd} exited ${code}; open ${href}`)
+    })
+    child.unref()
+  }
+}
+
+/** `text` quoted for the user's terminal: no control characters (C0, DEL, C1) get through. */
+export function printable(text: string): string {
+  const safe = [...text]
+    .map((c) => {
+      const code = c.charCodeAt(0)
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? '\ufffd' : c
+    })
+    .join('')
+  return JSON.stringify(safe)
 }

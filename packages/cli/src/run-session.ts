@@ -1,5 +1,5 @@
 import type { ExecSession } from '@sprites/sdk'
-import { BrowserOpenFilter, openInBrowser } from './browser-open.ts'
+import { BrowserOpener, BrowserOpenFilter, printable } from './browser-open.ts'
 import type { Context } from './context.ts'
 import { PortForwarder } from './port-forward.ts'
 
@@ -15,7 +15,15 @@ export interface RunSessionOptions {
   sprite: string
   /** Forward ports that open in the session to local ports (`port_opened`). */
   forwardPorts?: boolean
+  /**
+   * The session is re-attached: output right after `session_info` is its scrollback, so URLs
+   * found there were asked for earlier and are only printed, not opened.
+   */
+  attached?: boolean
 }
+
+/** How long after `session_info` an attach's output counts as the replayed scrollback. */
+const REPLAY_MS = 500
 
 /**
  * Connects a session to the local terminal until it exits or the user detaches.
@@ -30,14 +38,18 @@ export async function runSession(
   const terminal = createTerminal(ctx, s)
   // On a TTY, `sprite-browser` in the sprite asks for a URL to be opened here (§12.2).
   let tty = o.raw === true
+  let liveFrom = 0
   s.on('sessionInfo', (info) => {
     tty ||= info.tty
+    if (o.attached) liveFrom = Date.now() + REPLAY_MS
   })
-  const browser = new BrowserOpenFilter((url) =>
-    openInBrowser(url, ctx.io.env, (message) =>
-      stderr.write(`sprite-browser: ${message}${terminal.isRaw ? '\r\n' : '\n'}`),
-    ),
-  )
+  const say = (message: string) =>
+    stderr.write(`sprite-browser: ${message}${terminal.isRaw ? '\r\n' : '\n'}`)
+  const opener = new BrowserOpener(ctx.io.env, say)
+  const browser = new BrowserOpenFilter((url) => {
+    if (Date.now() < liveFrom) say(`asked earlier to open ${printable(url)}; not opened again`)
+    else opener.open(url)
+  })
   s.on('stdout', (b) => stdout.write(tty ? browser.push(b) : b))
   s.on('stderr', (b) => stderr.write(b))
   const forwarder = o.forwardPorts

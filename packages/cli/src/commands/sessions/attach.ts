@@ -37,6 +37,11 @@ export const sessionsAttach: Command = {
       ? target
       : String(pickSession(target, await ctx.client().listSessions(name)))
     const session = ctx.client().attach(name, id)
-    return runSession(ctx, session, { raw: 'auto', pipeStdin: !ctx.io.stdin.isTTY, sprite: name })
+    return runSession(ctx, session, {
+      raw: 'auto',
+      pipeStdin: !ctx.io.stdin.isTTY,
+      sprite: name,
+      attached: true,
+    })
   },
 }
