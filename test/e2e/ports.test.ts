@@ -255,6 +255,37 @@ describe('port events and forwarding', {
     assert.match(r.stdout, /^HTTP\/1\.0 200 OK/)
   })
 
+  test('the proxy dials names as the sprite resolves them; unknown names fail clearly', async () => {
+    // The sprite's own name is in its /etc/hosts (127.0.1.1): reached on a server bound to all.
+    await sh(
+      conn,
+      sprite,
+      'setsid -f python3 -m http.server 8129 --bind 0.0.0.0 --directory /tmp >/dev/null 2>&1; sleep 1',
+    )
+    const r = await runCLI(['proxy', '-s', sprite, '-W', `${sprite}:8129`], {
+      env: srv.cliEnv,
+      input: 'GET / HTTP/1.0\r\n\r\n',
+      timeoutMs: WAIT_MS,
+    })
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^HTTP\/1\.0 200 OK/)
+    // A name the egress policy denies does not resolve (REFUSED at once, no upstream needed).
+    const policy = `/v1/sprites/${sprite}/policy/network`
+    const deny = { rules: [{ domain: 'denied.example', action: 'deny' }] }
+    assert.equal((await api(conn, 'PUT', policy, { body: deny })).status, 204)
+    try {
+      const none = await runCLI(['proxy', '-s', sprite, '-W', 'denied.example:80'], {
+        env: srv.cliEnv,
+        input: '',
+        timeoutMs: WAIT_MS,
+      })
+      assert.notEqual(none.code, 0)
+      assert.match(none.stderr, /cannot resolve denied\.example inside the sprite/)
+    } finally {
+      await api(conn, 'PUT', policy, { body: { rules: [] } })
+    }
+  })
+
   test('sprite exec forwards a port that opens, unless --no-port-forward', async () => {
     const script = (port: number) => `${SERVE(port)} & sleep 1; echo ready; read x; kill $!; wait`
     const cli = startCLI(['exec', '-s', sprite, '--', 'sh', '-c', script(8127)], srv.cliEnv)

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { UpgradeContext } from '../http/context.ts'
 import type { ModuleAPI, ServerModule } from '../module-api.ts'
+import { resolveInSprite } from './resolve-in-sprite.ts'
 import type { ConnectorHost } from './sprite-connector.ts'
 import type { HoldActivity } from './url-proxy.ts'
 
@@ -65,7 +66,7 @@ async function proxy(
   let tcp: Duplex
   try {
     const sandbox = await deps.host.ensureRunning(sprite)
-    tcp = await sandbox.connect(target.host, target.port)
+    tcp = await sandbox.connect(await resolveInSprite(sandbox, target.host), target.port)
   } catch (err) {
     ctx.log.info({ err, target: label }, 'proxy connect failed')
     if (ws.readyState !== ws.OPEN) return
