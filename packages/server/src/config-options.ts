@@ -30,6 +30,8 @@ export interface RawConfig {
   pidsMax?: number
   runningLimit?: number
   warmLimit?: number
+  maxSprites?: number
+  createsPerMinute?: number
   shutdownTimeoutMs?: number
   warmAfterMs?: number
   coldAfterMs?: number
@@ -289,6 +291,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SPRITES_WARM_LIMIT',
     file: ['warmLimit'],
     parse: int(0, MAX_INT),
+  },
+  {
+    key: 'maxSprites',
+    flag: 'max-sprites',
+    env: 'SPRITES_MAX_SPRITES',
+    file: ['limits', 'maxSprites'],
+    parse: int(1, MAX_INT),
+  },
+  {
+    key: 'createsPerMinute',
+    flag: 'creates-per-minute',
+    env: 'SPRITES_CREATES_PER_MINUTE',
+    file: ['limits', 'createsPerMinute'],
+    parse: int(1, MAX_INT),
   },
   {
     key: 'shutdownTimeoutMs',

@@ -78,6 +78,16 @@ export interface ServerConfig {
   readonly runningLimit: number
   /** `--warm-limit`, `SPRITES_WARM_LIMIT`: reported in list counters. @default 50 */
   readonly warmLimit: number
+  /**
+   * Operator limits on creating sprites, per organization (429 beyond them, §1.3).
+   * `--max-sprites`, `SPRITES_MAX_SPRITES`: most sprites an org may have. @default null (none)
+   * `--creates-per-minute`, `SPRITES_CREATES_PER_MINUTE`: creations an org may make per minute,
+   * in bursts of up to that many. @default null (none)
+   */
+  readonly limits: {
+    readonly maxSprites: number | null
+    readonly createsPerMinute: number | null
+  }
   /** `--shutdown-timeout-ms`, `SPRITES_SHUTDOWN_TIMEOUT_MS`: budget of close hooks. @default 10000 */
   readonly shutdownTimeoutMs: number
   /**
@@ -268,6 +278,10 @@ function buildConfig(
     pidsMax: raw.pidsMax ?? 4096,
     runningLimit: raw.runningLimit ?? 10,
     warmLimit: raw.warmLimit ?? 50,
+    limits: {
+      maxSprites: raw.maxSprites ?? null,
+      createsPerMinute: raw.createsPerMinute ?? null,
+    },
     shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,
     lifecycle: {
       warmAfterMs: raw.warmAfterMs ?? 30_000,

@@ -70,9 +70,7 @@ export function createRequestHandler(d: DispatchDeps) {
       if (release) res.once('close', release)
       await m.value.handler({ ...ctx, ...auth })
     } catch (err) {
-      const retryAfter = isSpritesError(err) ? err.details?.retry_after_seconds : undefined
-      if (typeof retryAfter === 'number' && !res.headersSent)
-        res.setHeader('Retry-After', String(retryAfter))
+      if (isSpritesError(err) && !res.headersSent) setLimitHeaders(res, err)
       sendError(res, err, base.log)
     }
   }
@@ -97,4 +95,14 @@ export function createUpgradeHandler(d: DispatchDeps, track: (socket: Duplex) =>
       writeSocketResponse(socket, status, body, d.spriteVersion)
     }
   }
+}
+
+/** `Retry-After`, and for a 429 the `X-RateLimit-*` headers, from an error's details (§1.3). */
+function setLimitHeaders(res: ServerResponse, err: SpritesError): void {
+  const { retry_after_seconds: retry, limit, rate_limit_reset: reset } = err.details
+  if (typeof retry === 'number') res.setHeader('Retry-After', String(retry))
+  if (err.status !== 429 || typeof limit !== 'number') return
+  res.setHeader('X-RateLimit-Limit', String(limit))
+  res.setHeader('X-RateLimit-Remaining', '0')
+  if (typeof reset === 'number') res.setHeader('X-RateLimit-Reset', String(reset))
 }

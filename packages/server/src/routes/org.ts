@@ -11,7 +11,7 @@ export function orgRoutes(api: ModuleAPI): void {
         slug: ctx.org.slug,
         sprites_enabled: true,
         active_sprites: running,
-        max_sprites: api.config.warmLimit,
+        max_sprites: api.config.limits.maxSprites ?? api.config.warmLimit,
         active_sprite_limit: api.config.runningLimit,
       },
     })

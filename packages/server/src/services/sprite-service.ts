@@ -2,6 +2,7 @@ import { errors, type OrgCountersWire, type SpriteInfoWire } from '@sprites/prot
 import type { OrgRecord, SpriteRecord, Store } from '@sprites/store'
 import type { ServerConfig } from '../config.ts'
 import type { Logger } from '../logger.ts'
+import { createLimits } from './create-limits.ts'
 import type { SpriteHost } from './sprite-host.ts'
 import { parseCreateInput, parseUpdateInput } from './sprite-input.ts'
 import { applyLifecyclePatch } from './sprite-lifecycle.ts'
@@ -35,6 +36,7 @@ export interface SpriteServiceDeps {
     | 'runningLimit'
     | 'warmLimit'
     | 'lifecycle'
+    | 'limits'
   >
   log: Logger
 }
@@ -44,6 +46,7 @@ export type SpriteService = ReturnType<typeof createSpriteService>
 
 export function createSpriteService({ store, host, config, log }: SpriteServiceDeps) {
   const defaults = () => ({ ...config.spriteDefaults, region: config.region })
+  const limits = createLimits(config.limits)
   const createdListeners = new Set<(sprite: SpriteRecord) => void>()
   const deletedListeners = new Set<(sprite: SpriteRecord) => void>()
 
@@ -76,6 +79,10 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
   async function create(org: OrgRecord, body: unknown): Promise<SpriteRecord> {
     const { from, ...input } = parseCreateInput(body, defaults())
     const source = from ? await get(org, from.sprite) : undefined
+    await limits.admit(org.id, async () => {
+      const counts = await store.countSprites(org.id)
+      return Object.values(counts).reduce((a, b) => a + b, 0)
+    })
     const hasConfig = (body as { config?: unknown }).config != null
     const sprite = await store.insertSprite({
       id: `sprite-${crypto.randomUUID()}`,
