@@ -268,11 +268,12 @@ export interface RawHTTPResponse {
 export function tryUpgrade(
   conn: Conn,
   path: string,
-  opts: { token?: string | null; timeoutMs?: number } = {},
+  opts: { token?: string | null; timeoutMs?: number; host?: string } = {},
 ): Promise<RawHTTPResponse> {
   const url = new URL(path, conn.baseURL)
   const token = opts.token === undefined ? conn.token : opts.token
   const auth: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
+  if (opts.host) auth.host = opts.host
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, {
       headers: {

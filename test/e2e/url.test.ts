@@ -11,6 +11,7 @@ import {
   createSprite,
   deleteAll,
   execWS,
+  tryUpgrade,
 } from './api-helpers.ts'
 import { runCLI } from './cli-helpers.ts'
 import { type Spritesd, startSpritesd, uniqueName } from './harness.ts'
@@ -83,6 +84,11 @@ describe('sprite URL', { skip: isRoot ? false : 'needs root to run sprites' }, (
       headers: bearer(),
     })
     assert.equal(unknown.status, 404)
+    // A WebSocket upgrade without credentials: the same challenge, and no API version header.
+    const ws = await tryUpgrade(conn, '/ws', { token: null, host })
+    assert.equal(ws.status, 401)
+    assert.equal(ws.headers['www-authenticate'], 'Basic realm="sprite"')
+    assert.equal(ws.headers['sprite-version'], undefined)
   })
 
   test('public mode takes effect at once and forwards headers unchanged', async () => {

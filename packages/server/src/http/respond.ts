@@ -65,19 +65,22 @@ const REASONS: Record<number, string> = {
 
 /**
  * Writes a complete HTTP/1.1 JSON response on a raw socket (an upgrade that is refused) and
- * closes it. Sends `Sprite-Version` like every other response.
+ * closes it. Sends `Sprite-Version` like every other API response; `null` leaves it out (sprite
+ * URL traffic, §1.5). `extra` headers go with it.
  */
 export function writeSocketResponse(
   socket: Duplex,
   status: number,
   body: unknown,
-  spriteVersion: string,
+  spriteVersion: string | null,
+  extra: Readonly<Record<string, string>> = {},
 ): void {
   if (!socket.writable) return
   const payload = Buffer.from(JSON.stringify(body))
   const head = [
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}`,
-    `${SPRITE_VERSION_HEADER}: ${spriteVersion}`,
+    ...(spriteVersion === null ? [] : [`${SPRITE_VERSION_HEADER}: ${spriteVersion}`]),
+    ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
     `Content-Type: ${JSON_CONTENT_TYPE}`,
     `Content-Length: ${payload.length}`,
     'Connection: close',

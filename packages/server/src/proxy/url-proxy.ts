@@ -51,16 +51,12 @@ export function createURLProxy(o: URLProxyOptions): HostRoute {
       serve(d, req, res).catch((err) => {
         if (res.headersSent) return void res.destroy()
         const { status, body } = errorResponse(err, o.log)
-        const headers: Record<string, string> = {}
-        if (status === 401) headers['WWW-Authenticate'] = BASIC_CHALLENGE
-        const retry = isSpritesError(err) ? err.details.retry_after_seconds : undefined
-        if (typeof retry === 'number') headers['Retry-After'] = String(retry)
-        sendJSON(res, status, body, headers)
+        sendJSON(res, status, body, errorHeaders(status, err))
       }),
     upgrade: (req, socket, head) =>
       tunnel(d, req, socket, head).catch((err) => {
         const { status, body } = errorResponse(err, o.log)
-        writeSocketResponse(socket, status, body, '')
+        writeSocketResponse(socket, status, body, null, errorHeaders(status, err))
       }),
   }
 }
@@ -158,4 +154,13 @@ async function tunnel(d: Deps, req: IncomingMessage, client: Duplex, head: Buffe
   client.on('error', end)
   upstream.on('close', end)
   client.on('close', end)
+}
+
+/** The Basic challenge of a 401 and the `Retry-After` of a 503 on sprite URL traffic (§10). */
+function errorHeaders(status: number, err: unknown): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (status === 401) headers['WWW-Authenticate'] = BASIC_CHALLENGE
+  const retry = isSpritesError(err) ? err.details.retry_after_seconds : undefined
+  if (typeof retry === 'number') headers['Retry-After'] = String(retry)
+  return headers
 }
