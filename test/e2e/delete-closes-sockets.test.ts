@@ -1,5 +1,5 @@
-// Deleting a sprite (sprites-api.md §2.2 M6) closes its `ports/watch` (§9.2) and `/proxy` (§9.1)
-// sockets with 1001, as it does exec sockets.
+// Deleting a sprite (sprites-api.md §2.2 M6) closes its `ports/watch` (§9.2), `/proxy` (§9.1)
+// and `fs/watch` (§5) sockets with 1001, as it does exec sockets.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import WebSocket from 'ws'
@@ -100,5 +100,19 @@ describe('deleting a sprite closes its sockets', {
     assert.equal(p.code, 1001, `proxy: ${JSON.stringify(p)}`)
     assert.equal(w.reason, 'sprite deleted')
     assert.equal(p.reason, 'sprite deleted')
+  })
+
+  test('an fs/watch waiting for a cold sprite closes with 1001', async () => {
+    const name = uniqueName('delfsw')
+    names.push(name)
+    await createSprite(conn, name)
+    const watch = await open(conn, `/v1/sprites/${name}/fs/watch`)
+    sockets.push(watch.ws)
+    const status = await api(conn, 'GET', `/v1/sprites/${name}`)
+    assert.equal((status.json as { status: string }).status, 'cold', 'the watch did not wake it')
+    const del = await api(conn, 'DELETE', `/v1/sprites/${name}`, { timeoutMs: 60_000 })
+    assert.equal(del.status, 204, del.text)
+    const w = await within(watch.closed, 'the fs/watch close')
+    assert.deepEqual(w, { code: 1001, reason: 'sprite deleted' })
   })
 })

@@ -85,7 +85,12 @@ async function watch(
     const held: Array<[RawData, boolean]> = []
     const hold = (data: RawData, isBinary: boolean) => held.push([data, isBinary])
     ws.on('message', hold)
-    if (!(await untilRunning(states, sprite, ws))) return
+    // Deleted while waiting: the socket goes like every other socket of the sprite (M6).
+    const unsubscribeDeleted = api.sprites.onDeleted((s) => {
+      if (s.id === sprite.id && ws.readyState === ws.OPEN) ws.close(1001, 'sprite deleted')
+    })
+    const running = await untilRunning(states, sprite, ws).finally(unsubscribeDeleted)
+    if (!running) return
     const sandbox = (await deps.provider.ensureRunning(sprite)) as FsWatchSandbox
     bindWatch(ws, await spawnFsWatcher(sandbox, asRoot), sandbox, ctx.log)
     ws.off('message', hold)
