@@ -37,7 +37,9 @@ describe('sprite-env inside a sprite', {
     const list = JSON.parse(await sh('sprite-env checkpoints list'))
     assert.equal(list.find((c: { id: string }) => c.id === id)?.comment, 'from-inside')
     await sh('echo after > ~/state.txt && sync')
-    const restore = await sh(`sprite-env checkpoints restore ${id}`)
+    // By number, as a person types it: the stream names the checkpoint as §6 does (vN).
+    const restore = await sh(`sprite-env checkpoints restore ${id.slice(1)}`)
+    assert.match(restore, new RegExp(`Restoring checkpoint ${id}\\.\\.\\.`))
     assert.match(restore, /Environment restarting/)
     const deadline = Date.now() + 20_000
     let content = ''

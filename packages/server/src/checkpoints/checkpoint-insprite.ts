@@ -47,10 +47,12 @@ export function installInSpriteCheckpointRoutes(
   })
   api.route('POST', '/v1/checkpoints/:id/restore', async (c) => {
     const id = c.params.id ?? ''
-    resolveCheckpointID(id, true)
+    const canonical = resolveCheckpointID(id, true)
     await service.get(c.sprite, id)
+    // The caller runs inside the sprite the restore replaces: it hears this much, then the
+    // restore starts (its failure can only be logged; `Restore complete` never reaches it).
     const stream = startNDJSON(c.res)
-    stream.write(streamEvent('info', `Restoring checkpoint ${id}...`))
+    stream.write(streamEvent('info', `Restoring checkpoint ${canonical}...`))
     stream.write(streamEvent('complete', 'Environment restarting'))
     stream.end()
     const sprite = c.sprite
