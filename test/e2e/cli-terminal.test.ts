@@ -144,12 +144,21 @@ describe('sprite CLI in a terminal', { skip }, () => {
       SHELL: '/opt/elsewhere/bin/bash',
       BROWSER: browser,
     })
-    c.typeLine('md5sum < ~/.terminfo/s/sprites-e2e-term; echo "shell=$SHELL:$0:$TERM"; tput cols')
+    c.typeLine(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion
+      'md5sum < ~/.terminfo/s/sprites-e2e-term; echo "shell=$SHELL:$0:$TERM"; tput cols; echo "init=${PATH%%:*}:$BROWSER"',
+    )
     const screen = await screenMatches(c, /^shell=.*$/m, 'the console environment')
     assert.match(screen, new RegExp(`^${md5}  -$`, 'm'), 'the entry arrived byte for byte')
     // Not installed at the client's path here: the same shell by name, as a login shell.
     assert.match(screen, /^shell=\/(usr\/)?bin\/bash:-bash:sprites-e2e-term$/m)
     assert.match(screen, /^120$/m, 'tput knows the terminal type')
+    // The login shell ran the sprite's init (/.sprite/etc/profile.d through /etc/profile.d).
+    await screenMatches(
+      c,
+      /^init=\/\.sprite\/bin:\/\.sprite\/bin\/sprite-browser$/m,
+      'the shell init',
+    )
 
     c.typeLine("xdg-open 'https://example.test/from-sprite?a=1&b=2'; echo opened-rc=$?")
     await screenMatches(c, /^opened-rc=0$/m, 'xdg-open to return')

@@ -26,7 +26,18 @@ test('recipe files include version.txt, llm.txt and a 0440 sudoers file', () => 
     '.sprite/tmp',
     '.sprite/checkpoints',
     '.sprite/policy',
+    '.sprite/etc/profile.d',
+    '.sprite/languages',
   ]) {
     assert.equal(files.get(dir)?.content, undefined, dir)
   }
+  // The system's login hook runs the sprite's own shell init.
+  assert.match(
+    files.get('etc/profile.d/sprite.sh')?.content ?? '',
+    /\/\.sprite\/etc\/profile\.d\/\*\.sh/,
+  )
+  assert.match(
+    files.get('.sprite/etc/profile.d/sprite.sh')?.content ?? '',
+    /PATH="\/\.sprite\/bin:/,
+  )
 })

@@ -47,6 +47,14 @@ export PATH
 export BROWSER
 `
 
+/** The system's login-shell hook: runs the sprite's own shell init (§12.2). */
+const PROFILE_LOADER = `# Shell init of the sprite environment lives in /.sprite/etc/profile.d.
+for f in /.sprite/etc/profile.d/*.sh; do
+  [ -r "$f" ] && . "$f"
+done
+unset f
+`
+
 const HOOKS = [
   `chroot "$1" groupadd -g ${SPRITE_UID} sprite`,
   `chroot "$1" useradd -m -u ${SPRITE_UID} -g ${SPRITE_UID} -G sudo -s /bin/bash -d /home/sprite sprite`,
@@ -69,8 +77,12 @@ const ENTRIES: readonly RecipeEntry[] = [
   { path: 'etc/sudoers.d/sprite', mode: 0o440, content: SUDOERS },
   { path: 'etc/default', mode: 0o755 },
   { path: 'etc/default/locale', mode: 0o644, content: 'LANG=C.UTF-8\n' },
+  { path: '.sprite/etc', mode: 0o755 },
+  { path: '.sprite/etc/profile.d', mode: 0o755 },
+  { path: '.sprite/etc/profile.d/sprite.sh', mode: 0o644, content: PROFILE },
+  { path: '.sprite/languages', mode: 0o755 },
   { path: 'etc/profile.d', mode: 0o755 },
-  { path: 'etc/profile.d/sprite.sh', mode: 0o644, content: PROFILE },
+  { path: 'etc/profile.d/sprite.sh', mode: 0o644, content: PROFILE_LOADER },
 ]
 
 /** The default base image: Debian bookworm minbase plus what an agent needs. */

@@ -88,7 +88,15 @@ describe('reflink volume driver on a real pool', { skip: ROOT_SKIP }, () => {
     assert.match(await readFile(`${rootfs}/etc/sudoers.d/sprite`, 'utf8'), /NOPASSWD/)
     assert.equal((await readFile(`${rootfs}/.sprite/version.txt`, 'utf8')).trim(), image.version)
     assert.match(await readFile(`${rootfs}/.sprite/llm.txt`, 'utf8'), /^# You are inside a sprite/)
-    for (const dir of ['bin', 'logs/services', 'tmp', 'checkpoints', 'policy']) {
+    for (const dir of [
+      'bin',
+      'logs/services',
+      'tmp',
+      'checkpoints',
+      'policy',
+      'etc/profile.d',
+      'languages',
+    ]) {
       assert.equal((await stat(`${rootfs}/.sprite/${dir}`)).isDirectory(), true, dir)
     }
     for (const bin of ['bash', 'sudo', 'curl', 'git', 'python3', 'ps', 'ip', 'less', 'vi']) {
