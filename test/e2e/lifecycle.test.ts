@@ -54,6 +54,14 @@ async function processesOf(
   )
 }
 
+/** How many times spritesd's log says the sprite booted. */
+function bootsOf(srv: Spritesd, spriteID: string): number {
+  return srv
+    .log()
+    .split('\n')
+    .filter((l) => l.includes(spriteID) && l.includes('"sprite started"')).length
+}
+
 function statusOf(info: unknown): string | undefined {
   return (info as { status?: string } | undefined)?.status
 }
@@ -218,11 +226,8 @@ describe('sprite lifecycle', { skip: isRoot ? false : 'needs root to run sprites
       assert.equal(r.code, 0, `exec ${i}: ${r.stderr}`)
       assert.equal(r.stdout, `run-${i}\n`)
     })
-    const boots = conn
-      .log()
-      .split('\n')
-      .filter((l) => l.includes(sprite.id) && l.includes('"sprite started"'))
-    assert.equal(boots.length, 1, `the sprite booted ${boots.length} times`)
+    const boots = bootsOf(conn, sprite.id)
+    assert.equal(boots, 1, `the sprite booted ${boots} times`)
     const info = await api(conn, 'GET', `/v1/sprites/${sprite.name}`)
     assert.equal(statusOf(info.json), 'running')
   })
@@ -247,11 +252,7 @@ describe('sprite lifecycle', { skip: isRoot ? false : 'needs root to run sprites
     // every sprite cold and stopped them).
     assert.equal(statusOf((await api(conn, 'GET', `/v1/sprites/${sprite.name}`)).json), 'running')
     assert.equal(await sh(conn, sprite.name, 'cat ~/here'), 'still\n')
-    const boots = conn
-      .log()
-      .split('\n')
-      .filter((l) => l.includes(sprite.id) && l.includes('"sprite started"'))
-    assert.equal(boots.length, 1, 'the sprite kept running: it booted once')
+    assert.equal(bootsOf(conn, sprite.id), 1, 'the sprite kept running: it booted once')
   })
 
   test('with every sprite deleted, the host is back to the baseline', {
