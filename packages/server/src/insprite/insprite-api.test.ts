@@ -120,3 +120,39 @@ describe('in-sprite API over a plain Duplex', () => {
     await assert.rejects(se('services', 'create', 'x'), { code: 2 })
   })
 })
+
+test('one sprite may hold at most maxConnectionsPerSprite connections; others are not affected', async () => {
+  const api = createInSpriteAPI({
+    log: noopLogger,
+    store: { getSpriteByID: async () => null, getOrg: async () => null },
+    config: { baseDomain: 'sprites.localhost', spriteURL: null } as never,
+    maxConnectionsPerSprite: 2,
+  })
+  const other = { id: 'sprite-99999999-2222-4333-8444-555555555555' }
+  const pairs = Array.from(
+    { length: 4 },
+    () =>
+      new Duplex({
+        read() {},
+        write(_c, _e, cb) {
+          cb()
+        },
+      }),
+  )
+  for (const d of pairs.slice(0, 3)) api.serve(sprite, d)
+  assert.equal(api.connections, 2)
+  assert.equal(pairs[2]?.destroyed, true, 'the third connection of one sprite is closed')
+  api.serve(other, pairs[3] as Duplex)
+  assert.equal(api.connections, 3, 'another sprite still connects')
+  pairs[0]?.destroy()
+  await new Promise((r) => setImmediate(r))
+  const again = new Duplex({
+    read() {},
+    write(_c, _e, cb) {
+      cb()
+    },
+  })
+  api.serve(sprite, again)
+  assert.equal(again.destroyed, false, 'a closed connection frees its place')
+  api.close()
+})

@@ -53,6 +53,11 @@ export interface InSpriteAPIOptions {
   store: Pick<Store, 'getSpriteByID' | 'getOrg'>
   /** Shapes `url` in `/v1/info`. */
   config: WireConfig
+  /**
+   * Most api.sock connections one sprite may hold open; more are closed at once, so one sprite
+   * cannot use up spritesd's memory and descriptors, which every sprite shares. @default 64
+   */
+  maxConnectionsPerSprite?: number
 }
 
 const UNKNOWN_PEER: InSpritePeer = { uid: -1, gid: -1, pid: 0 }
@@ -67,6 +72,8 @@ export function createInSpriteAPI(o: InSpriteAPIOptions): InSpriteAPI {
   const router = new Router<InSpriteHandler>()
   const hooks: Array<(spriteID: string) => void> = []
   const sockets = new Set<Duplex>()
+  const perSprite = new Map<string, number>()
+  const maxPerSprite = o.maxConnectionsPerSprite ?? 64
   const bySocket = new WeakMap<object, { spriteID: string; peer: InSpritePeer }>()
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const owner = bySocket.get(req.socket)
@@ -78,10 +85,24 @@ export function createInSpriteAPI(o: InSpriteAPIOptions): InSpriteAPI {
   const api: InSpriteAPI = {
     route: (method, pattern, handler) => router.add(method, pattern, handler),
     serve(sprite, socket, peer = UNKNOWN_PEER) {
+      const open = perSprite.get(sprite.id) ?? 0
+      if (open >= maxPerSprite) {
+        o.log.warn(
+          { spriteID: sprite.id, max: maxPerSprite },
+          'api.sock connection refused: too many',
+        )
+        return void socket.destroy()
+      }
+      perSprite.set(sprite.id, open + 1)
       socketLike(socket)
       bySocket.set(socket, { spriteID: sprite.id, peer })
       sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
+      socket.once('close', () => {
+        sockets.delete(socket)
+        const left = (perSprite.get(sprite.id) ?? 1) - 1
+        if (left > 0) perSprite.set(sprite.id, left)
+        else perSprite.delete(sprite.id)
+      })
       socket.on('error', () => socket.destroy())
       server.emit('connection', socket)
     },
