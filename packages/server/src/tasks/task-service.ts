@@ -10,6 +10,9 @@ import type { ActivityReporter } from '../lifecycle/activity.ts'
 /** Longest expiry a create or refresh may ask for (§11.1). */
 export const MAX_TASK_EXPIRY_MS = 60 * 60 * 1000
 
+/** Most live tasks one sprite may hold (they live in spritesd's memory). */
+export const MAX_TASKS = 256
+
 /** A task on the wire (§11.1). */
 export interface TaskWire {
   name: string
@@ -92,6 +95,12 @@ export class TaskService {
       this.#tasks.set(spriteID, tasks)
     }
     const old = tasks.get(name)
+    if (!old && tasks.size >= MAX_TASKS) {
+      throw new SpritesError(
+        'conflict',
+        `a sprite has at most ${MAX_TASKS} tasks; delete one first`,
+      )
+    }
     if (old) clearTimeout(old.timer)
     const now = this.#now()
     const task: Task = {
