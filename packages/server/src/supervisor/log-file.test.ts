@@ -167,6 +167,8 @@ describe('service log directories', () => {
     assert.equal(await dirs.prepare({ id: id(1) }), join(dataDir, 'logs', id(1)))
     assert.equal(dirs.servicesDir(id(1)), join(dataDir, 'logs', id(1), 'services'))
     assert.ok(statSync(dirs.servicesDir(id(1))).isDirectory())
+    assert.equal(statSync(join(dataDir, 'logs')).mode & 0o777, 0o700, 'closed to host users')
+    assert.equal(statSync(join(dataDir, 'logs', id(1))).mode & 0o777, 0o755, 'readable inside')
     await dirs.prepare({ id: id(2) })
     await dirs.prepare({ id: id(3) })
     mkdirSync(join(dataDir, 'logs', 'not-a-sprite'))

@@ -32,6 +32,10 @@ export function createServiceLogDirs(o: ServiceLogDirsOptions) {
     async prepare(sprite: { id: string }): Promise<string | undefined> {
       try {
         const services = join(dirOf(sprite.id), 'services')
+        // Host users have no business in sprites' logs: only the sprite's own dir is open (0755),
+        // and it is reached through the bind, not through this parent.
+        await mkdir(root, { recursive: true, mode: 0o700 })
+        await chmod(root, 0o700)
         await mkdir(services, { recursive: true, mode: 0o755 })
         // Modes as such, not as the umask leaves them: the sprite must be able to read.
         for (const dir of [dirOf(sprite.id), services]) await chmod(dir, 0o755)
