@@ -46,7 +46,13 @@ import { createPortEvents } from './ports/ports-module.ts'
 import { proxyModule } from './proxy/proxy-module.ts'
 import type { SpriteHost } from './services/sprite-host.ts'
 import { lifecycleTimings } from './services/sprite-lifecycle.ts'
-import { claimInstance, describeStore, openConfiguredStore, storeExists } from './store-open.ts'
+import {
+  claimInstance,
+  describeStore,
+  lockDirectories,
+  openConfiguredStore,
+  storeExists,
+} from './store-open.ts'
 import { createServiceLogDirs } from './supervisor/service-log-dirs.ts'
 import { installInSpriteServiceRoutes, serviceModule } from './supervisor/service-routes.ts'
 import { Supervisor } from './supervisor/supervisor.ts'
@@ -121,21 +127,31 @@ function volumesFor(config: ServerConfig, log: ReturnType<typeof logger>) {
 
 async function setup(config: ServerConfig, rebuild: boolean): Promise<number> {
   const log = logger(config)
-  const volumes = volumesFor(config, log)
-  const image = await volumes.ensureBaseImage({
-    rebuild,
-    onProgress: (message) => console.log(`  ${message}`),
-  })
-  await prepareSpriteBin(config.runDir)
-  console.log(`base image ${image.version} ready at ${image.path}`)
-  return 0
+  // The files it rebuilds (sprite-bin, the base image) are in use while a server runs.
+  const locks = await lockDirectories(config)
+  try {
+    const volumes = volumesFor(config, log)
+    const image = await volumes.ensureBaseImage({
+      rebuild,
+      onProgress: (message) => console.log(`  ${message}`),
+    })
+    await prepareSpriteBin(config.runDir)
+    console.log(`base image ${image.version} ready at ${image.path}`)
+    return 0
+  } finally {
+    await locks.release()
+  }
 }
 
 async function serve(config: ServerConfig): Promise<number> {
   const log = logger(config)
   // First of all: this server's directories and store are its alone (a second spritesd on them
   // would take every sprite for its own), so nothing is touched before they are claimed.
-  const claimed = await claimInstance(config, log)
+  const claimed = await claimInstance(config, log, (err) => {
+    // Another spritesd may now take the database: this one must not go on beside it.
+    log.error({ err }, 'lost the claim on the store; shutting down')
+    process.kill(process.pid, 'SIGTERM')
+  })
   const store = claimed.store
   log.info({ store: describeStore(config) }, 'store open')
   const volumes = volumesFor(config, log)

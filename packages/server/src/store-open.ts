@@ -48,33 +48,58 @@ export interface ClaimedInstance {
   release(): Promise<void>
 }
 
+/** Held locks, released in reverse order. */
+export interface HeldLocks {
+  release(): Promise<void>
+}
+
 /**
- * Claims what one spritesd must have alone: its data and run directories (a lock socket in
- * each), then the store — an SQLite file through a lock socket beside it, a PostgreSQL database
- * through a session advisory lock. Whatever was taken is let go again when a later step fails.
+ * Locks the data and run directories (`spritesd-data.lock`, `spritesd-run.lock`) and, for an
+ * SQLite store, its file (`<dbPath>.lock`), all through flock(2): what a server and the commands
+ * that rebuild its files (`setup`, `image build`) must have alone.
  * @throws SpritesError conflict naming what another spritesd holds
  */
-export async function claimInstance(
+export async function lockDirectories(
   config: StoreConfig & Pick<ServerConfig, 'dataDir' | 'runDir'>,
-  log?: PostgresStoreLogger,
-): Promise<ClaimedInstance> {
+): Promise<HeldLocks> {
+  const wanted: [string, string][] = [
+    [join(config.dataDir, 'spritesd-data.lock'), config.dataDir],
+    [join(config.runDir, 'spritesd-run.lock'), config.runDir],
+  ]
+  if (!config.databaseURL) wanted.push([`${config.dbPath}.lock`, config.dbPath])
   const locks: ProcessLock[] = []
   const release = async () => {
     for (const l of locks.splice(0).reverse()) await l.release()
   }
+  try {
+    for (const [path, what] of wanted) locks.push(await acquireProcessLock(path, what))
+    return { release }
+  } catch (err) {
+    await release()
+    throw err
+  }
+}
+
+/**
+ * Claims what one spritesd must have alone: its directories and SQLite file
+ * ({@link lockDirectories}), then a PostgreSQL store through a session advisory lock; losing
+ * that lock later calls `onLost`. Whatever was taken is let go again when a later step fails.
+ * @throws SpritesError conflict naming what another spritesd holds
+ */
+export async function claimInstance(
+  config: StoreConfig & Pick<ServerConfig, 'dataDir' | 'runDir'>,
+  log: PostgresStoreLogger | undefined,
+  onLost: (err: Error) => void,
+): Promise<ClaimedInstance> {
+  const locks = await lockDirectories(config)
   let store: Store | undefined
   try {
-    locks.push(await acquireProcessLock(join(config.dataDir, 'spritesd.lock'), config.dataDir))
-    locks.push(await acquireProcessLock(join(config.runDir, 'spritesd.lock'), config.runDir))
-    if (!config.databaseURL) {
-      locks.push(await acquireProcessLock(`${config.dbPath}.lock`, config.dbPath))
-    }
     store = await openConfiguredStore(config, log)
-    await store.claimServer?.()
-    return { store, release }
+    await store.claimServer?.(onLost)
+    return { store, release: () => locks.release() }
   } catch (err) {
     await store?.close().catch(() => undefined)
-    await release()
+    await locks.release()
     throw err
   }
 }

@@ -13,7 +13,12 @@ test('no limit configured: creates are never refused', async () => {
 
 test('the rate is a bucket of N refilled over a minute, per organization', async () => {
   let now = 1_000_000
-  const limits = createLimits({ maxSprites: null, createsPerMinute: 3 }, () => now)
+  const wall = 1_800_000_000_000
+  const limits = createLimits(
+    { maxSprites: null, createsPerMinute: 3 },
+    () => now,
+    () => wall,
+  )
   const none = async () => 0
   for (let i = 0; i < 3; i++) await limits.admit('a', none)
   await assert.rejects(limits.admit('a', none), (err: Error & Record<string, unknown>) => {
@@ -24,7 +29,7 @@ test('the rate is a bucket of N refilled over a minute, per organization', async
       limit: 3,
       window_seconds: 60,
       retry_after_seconds: 20,
-      rate_limit_reset: Math.ceil((now + 20_000) / 1000),
+      rate_limit_reset: Math.ceil((wall + 20_000) / 1000),
     })
     return true
   })
@@ -32,6 +37,26 @@ test('the rate is a bucket of N refilled over a minute, per organization', async
   now += 20_000
   await limits.admit('a', none)
   await assert.rejects(limits.admit('a', none), { code: 'sprite_creation_rate_limited' })
+  // A clock that goes back does not drain the bucket.
+  now -= 600_000
+  await assert.rejects(limits.admit('a', none), (err: Error) => {
+    const d = (err as unknown as { details: Record<string, number> }).details
+    assert.ok((d.retry_after_seconds ?? 99) <= 20, String(d.retry_after_seconds))
+    return true
+  })
+})
+
+test('creates admitted but not yet stored count against the cap', async () => {
+  const limits = createLimits({ maxSprites: 2, createsPerMinute: null })
+  const stored = async () => 0
+  const first = await limits.admit('a', stored)
+  const second = await limits.admit('a', stored)
+  await assert.rejects(limits.admit('a', stored), { code: 'concurrent_sprite_limit_exceeded' })
+  first()
+  first()
+  const third = await limits.admit('a', stored)
+  second()
+  third()
 })
 
 test('the cap counts the sprites the org has; a refused create takes no creation', async () => {
@@ -44,8 +69,9 @@ test('the cap counts the sprites the org has; a refused create takes no creation
         'this organization has 2 sprites, the most this server allows is 2; delete one first',
     },
   )
-  await limits.admit('a', async () => 1)
-  await limits.admit('a', async () => 1)
+  // Each one stored before the next: done() hands the count over to the store.
+  ;(await limits.admit('a', async () => 1))()
+  ;(await limits.admit('a', async () => 1))()
 })
 
 test('over HTTP: 429 with the headers, and the official client sees a rate-limit error', async (t) => {

@@ -168,11 +168,12 @@ export interface Store extends CheckpointStore {
 
   /**
    * A store that several processes can open (PostgreSQL) lets one server claim it until
-   * `close()` or the end of the process; operator commands do not claim. Absent where the file
-   * or memory is the process's own (the server locks an SQLite file itself).
+   * `close()` or the end of the process; operator commands do not claim. `onLost` hears when the
+   * claim is gone without `close()` (the connection that held it dropped): the server must stop.
+   * Absent where the file or memory is the process's own (the server locks an SQLite file itself).
    * @throws SpritesError conflict while another server holds it
    */
-  claimServer?(): Promise<void>
+  claimServer?(onLost: (err: Error) => void): Promise<void>
 
   close(): Promise<void>
 }

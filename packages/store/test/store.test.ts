@@ -106,16 +106,44 @@ function postgresOnlyTests(cluster: () => Promise<PgCluster>): void {
     const url = await (await cluster()).createDatabase()
     const first = await openPostgresStore(url)
     const second = await openPostgresStore(url)
+    const lost: Error[] = []
     try {
-      await first.claimServer?.()
-      await assert.rejects(second.claimServer?.() ?? Promise.resolve(), {
+      await first.claimServer?.((err) => lost.push(err))
+      await assert.rejects(second.claimServer?.(() => undefined) ?? Promise.resolve(), {
         code: 'conflict',
         message: /another spritesd is using the database postgres/,
       })
       // Unclaimed users (the operator commands) keep working beside the claim.
       assert.ok(await second.createOrg('beside'))
       await first.close()
-      await second.claimServer?.()
+      await second.claimServer?.(() => undefined)
+      assert.deepEqual(lost, [], 'closing is not losing')
+    } finally {
+      await closeAll([first, second])
+    }
+  })
+
+  test('a claim whose connection is cut is reported lost, and another server may claim', async () => {
+    const url = await (await cluster()).createDatabase()
+    const first = await openPostgresStore(url)
+    const second = await openPostgresStore(url)
+    try {
+      let onLost: (err: Error) => void = () => undefined
+      const lost = new Promise<Error>((resolve) => {
+        onLost = resolve
+      })
+      await first.claimServer?.((err) => onLost(err))
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      try {
+        await client.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'spritesd-lock'",
+        )
+      } finally {
+        await client.end()
+      }
+      assert.match((await lost).message, /terminat|closed|Connection/i)
+      await second.claimServer?.(() => undefined)
     } finally {
       await closeAll([first, second])
     }

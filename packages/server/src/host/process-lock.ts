@@ -1,73 +1,89 @@
-import { createHash } from 'node:crypto'
-import { mkdir, unlink } from 'node:fs/promises'
-import { createConnection, createServer, type Server } from 'node:net'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { SpritesError } from '@sprites/protocol'
 
 /** A lock held by this process until {@link ProcessLock.release} or its end. */
 export interface ProcessLock {
-  /** Where the lock lives (a socket path, or `@…` for an abstract one). */
+  /** The lock file. */
   readonly path: string
   release(): Promise<void>
 }
 
-/** Longest socket path the kernel takes (sun_path is 108 bytes, with the NUL). */
-const MAX_SOCKET_PATH = 107
+/** flock(1)'s exit code when the lock is taken (`-E`). */
+const HELD = 75
+
+// Takes the lock without waiting, says so, then holds it for as long as its stdin stays open:
+// the pipe closes when this process ends, however it ends, and the kernel drops the flock
+// with the last descriptor. Taking and dropping are atomic: no stale state, no race.
+const HOLD = ['-n', '-E', String(HELD)]
+const SCRIPT = 'echo locked; exec cat >/dev/null'
 
 /**
- * Takes the lock at `path`: a Unix socket this process listens on. The kernel ends it with the
- * process, whatever the way it ends; a socket file left by a killed holder answers no connection,
- * so it is recognised as stale and replaced. Paths longer than a socket path can be use an
- * abstract socket named after them (then only processes of the same network namespace see it).
- * @throws SpritesError conflict when a live process holds it, naming `what` it protects
+ * Takes an exclusive flock(2) on `path` (created if missing) through a `flock` helper that lives
+ * exactly as long as this process or until {@link ProcessLock.release}. A lock still held is
+ * tried again for `waitMs`: the helper of a holder that was just killed needs a moment to go.
+ * @throws SpritesError conflict when another process holds it, naming `what` it protects
  */
-export async function acquireProcessLock(path: string, what: string): Promise<ProcessLock> {
-  const address =
-    Buffer.byteLength(path) <= MAX_SOCKET_PATH
-      ? path
-      : `\0sprites-lock-${createHash('sha256').update(path).digest('hex').slice(0, 40)}`
-  if (!address.startsWith('\0')) await mkdir(dirname(path), { recursive: true })
-  const held = () =>
-    new SpritesError('conflict', `another spritesd is using ${what}; stop it first (lock ${path})`)
-  let server: Server
-  try {
-    server = await listen(address)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
-    if (address.startsWith('\0') || (await answers(address))) throw held()
-    // A socket file of a holder that is gone: take its place.
-    await unlink(address).catch(() => undefined)
-    server = await listen(address).catch((e: NodeJS.ErrnoException) => {
-      throw e.code === 'EADDRINUSE' ? held() : e
-    })
-  }
-  server.unref()
-  return {
-    path: address.startsWith('\0') ? `@${address.slice(1)}` : address,
-    release: () => new Promise<void>((resolve) => server.close(() => resolve())),
+export async function acquireProcessLock(
+  path: string,
+  what: string,
+  waitMs = 2000,
+): Promise<ProcessLock> {
+  await mkdir(dirname(path), { recursive: true })
+  const deadline = performance.now() + waitMs
+  for (;;) {
+    const lock = await tryLock(path)
+    if (lock) return lock
+    if (performance.now() >= deadline) {
+      throw new SpritesError(
+        'conflict',
+        `another spritesd is using ${what}; stop it first (lock ${path})`,
+      )
+    }
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 
-function listen(address: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    // Connections are only probes: they are answered by closing them.
-    const server = createServer((socket) => socket.destroy())
-    server.once('error', reject)
-    server.listen(address, () => {
-      server.off('error', reject)
-      resolve(server)
-    })
+/** One attempt: the lock, or null while another process holds it. */
+async function tryLock(path: string): Promise<ProcessLock | null> {
+  const child = spawn('flock', [...HOLD, path, 'sh', '-c', SCRIPT], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  const outcome = await new Promise<'locked' | number | Error>((resolve) => {
+    child.stdout?.once('data', () => resolve('locked'))
+    child.once('exit', (code) => resolve(code ?? -1))
+    child.once('error', resolve)
+  })
+  if (outcome === 'locked') {
+    child.unref()
+    for (const s of [child.stdin, child.stdout, child.stderr]) refStream(s, false)
+    return { path, release: () => stop(child) }
+  }
+  child.stdin?.destroy()
+  if (outcome === HELD) return null
+  const why = outcome instanceof Error ? outcome.message : `exit ${outcome}: ${stderr.trim()}`
+  throw new SpritesError('internal', `cannot lock ${path}: ${why}`)
 }
 
-/** Whether a process accepts connections on the socket file. */
-function answers(path: string): Promise<boolean> {
+/** Ends the helper (closing its stdin ends `cat`) and waits until the lock is dropped. */
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  // Held unref'd so the lock never keeps the process alive; waited for, it must.
+  child.ref()
+  for (const s of [child.stdin, child.stdout, child.stderr]) refStream(s, true)
   return new Promise((resolve) => {
-    const socket = createConnection(path)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
+    child.once('exit', () => resolve())
+    child.stdin?.end()
   })
+}
+
+function refStream(s: unknown, ref: boolean): void {
+  const r = s as { ref?: () => void; unref?: () => void } | null
+  if (ref) r?.ref?.()
+  else r?.unref?.()
 }

@@ -122,8 +122,10 @@ describe('in-sprite API over a plain Duplex', () => {
 })
 
 test('one sprite may hold at most maxConnectionsPerSprite connections; others are not affected', async () => {
+  const warnings: unknown[] = []
+  const log = { ...noopLogger, warn: (ctx: unknown) => void warnings.push(ctx) }
   const api = createInSpriteAPI({
-    log: noopLogger,
+    log: log as typeof noopLogger,
     store: { getSpriteByID: async () => null, getOrg: async () => null },
     config: { baseDomain: 'sprites.localhost', spriteURL: null } as never,
     maxConnectionsPerSprite: 2,
@@ -142,6 +144,18 @@ test('one sprite may hold at most maxConnectionsPerSprite connections; others ar
   for (const d of pairs.slice(0, 3)) api.serve(sprite, d)
   assert.equal(api.connections, 2)
   assert.equal(pairs[2]?.destroyed, true, 'the third connection of one sprite is closed')
+  // Refused in a loop, it is logged once (a minute), not once per connection.
+  for (let i = 0; i < 100; i++)
+    api.serve(
+      sprite,
+      new Duplex({
+        read() {},
+        write(_c, _e, cb) {
+          cb()
+        },
+      }),
+    )
+  assert.equal(warnings.length, 1)
   api.serve(other, pairs[3] as Duplex)
   assert.equal(api.connections, 3, 'another sprite still connects')
   pairs[0]?.destroy()

@@ -74,6 +74,21 @@ export function createInSpriteAPI(o: InSpriteAPIOptions): InSpriteAPI {
   const sockets = new Set<Duplex>()
   const perSprite = new Map<string, number>()
   const maxPerSprite = o.maxConnectionsPerSprite ?? 64
+  // Refusals are logged once a minute per sprite with their count, so a sprite cannot flood
+  // the host's log by connecting in a loop.
+  const refusals = new Map<string, { count: number; loggedAt: number }>()
+  const refused = (spriteID: string) => {
+    const r = refusals.get(spriteID) ?? { count: 0, loggedAt: Number.NEGATIVE_INFINITY }
+    r.count++
+    refusals.set(spriteID, r)
+    if (performance.now() - r.loggedAt < 60_000) return
+    o.log.warn(
+      { spriteID, max: maxPerSprite, refused: r.count },
+      'api.sock connections refused: too many open',
+    )
+    r.loggedAt = performance.now()
+    r.count = 0
+  }
   const bySocket = new WeakMap<object, { spriteID: string; peer: InSpritePeer }>()
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const owner = bySocket.get(req.socket)
@@ -87,10 +102,7 @@ export function createInSpriteAPI(o: InSpriteAPIOptions): InSpriteAPI {
     serve(sprite, socket, peer = UNKNOWN_PEER) {
       const open = perSprite.get(sprite.id) ?? 0
       if (open >= maxPerSprite) {
-        o.log.warn(
-          { spriteID: sprite.id, max: maxPerSprite },
-          'api.sock connection refused: too many',
-        )
+        refused(sprite.id)
         return void socket.destroy()
       }
       perSprite.set(sprite.id, open + 1)
@@ -101,7 +113,10 @@ export function createInSpriteAPI(o: InSpriteAPIOptions): InSpriteAPI {
         sockets.delete(socket)
         const left = (perSprite.get(sprite.id) ?? 1) - 1
         if (left > 0) perSprite.set(sprite.id, left)
-        else perSprite.delete(sprite.id)
+        else {
+          perSprite.delete(sprite.id)
+          refusals.delete(sprite.id)
+        }
       })
       socket.on('error', () => socket.destroy())
       server.emit('connection', socket)

@@ -11,9 +11,16 @@ export type CreateLimits = ReturnType<typeof createLimits>
  * (429 `concurrent_sprite_limit_exceeded`), and a token bucket of `createsPerMinute` creations
  * refilled evenly over a minute (429 `sprite_creation_rate_limited`). Both answers carry
  * `Retry-After` and the `X-RateLimit-*` headers. Without a configured limit nothing is checked.
+ * The bucket runs on a monotonic clock (`now`), so a wall-clock step cannot drain it.
  */
-export function createLimits(limits: ServerConfig['limits'], now: () => number = Date.now) {
+export function createLimits(
+  limits: ServerConfig['limits'],
+  now: () => number = () => performance.now(),
+  wallClock: () => number = Date.now,
+) {
   const buckets = new Map<string, { tokens: number; at: number }>()
+  /** Creates admitted but not yet stored, per org: the count does not see them yet. */
+  const pending = new Map<string, number>()
 
   function takeCreation(orgID: string): void {
     const per = limits.createsPerMinute
@@ -21,7 +28,7 @@ export function createLimits(limits: ServerConfig['limits'], now: () => number =
     const t = now()
     const rate = per / MINUTE_MS
     const b = buckets.get(orgID) ?? { tokens: per, at: t }
-    b.tokens = Math.min(per, b.tokens + (t - b.at) * rate)
+    b.tokens = Math.min(per, b.tokens + Math.max(0, t - b.at) * rate)
     b.at = t
     buckets.set(orgID, b)
     if (b.tokens >= 1) {
@@ -33,31 +40,44 @@ export function createLimits(limits: ServerConfig['limits'], now: () => number =
       'sprite_creation_rate_limited',
       `this organization may create ${per} sprites a minute`,
       { limit: per, window_seconds: MINUTE_MS / 1000 },
-      t + waitMs,
-      t,
+      waitMs,
+      wallClock(),
     )
   }
 
   return {
     /**
      * Before a create: refuses when the org has `maxSprites` sprites already (`count` tells how
-     * many) or has used its creations of the last minute; otherwise takes one creation.
+     * many stored; creates admitted and not yet stored count too) or has used its creations of
+     * the last minute; otherwise takes one creation. Call the returned `done` once the create
+     * has stored its sprite or failed.
      * @throws SpritesError 429
      */
-    async admit(orgID: string, count: () => Promise<number>): Promise<void> {
+    async admit(orgID: string, count: () => Promise<number>): Promise<() => void> {
       const max = limits.maxSprites
-      const current = max === null ? 0 : await count()
-      if (max !== null && current >= max) {
-        const t = now()
-        throw limited(
-          'concurrent_sprite_limit_exceeded',
-          `this organization has ${current} sprites, the most this server allows is ${max}; delete one first`,
-          { limit: max, current_count: current },
-          t + MINUTE_MS,
-          t,
-        )
+      if (max !== null) {
+        const current = (await count()) + (pending.get(orgID) ?? 0)
+        if (current >= max) {
+          throw limited(
+            'concurrent_sprite_limit_exceeded',
+            `this organization has ${current} sprites, the most this server allows is ${max}; delete one first`,
+            { limit: max, current_count: current },
+            MINUTE_MS,
+            wallClock(),
+          )
+        }
       }
+      // From here to the end nothing awaits: the check and the reservation are one step.
       takeCreation(orgID)
+      pending.set(orgID, (pending.get(orgID) ?? 0) + 1)
+      let done = false
+      return () => {
+        if (done) return
+        done = true
+        const left = (pending.get(orgID) ?? 1) - 1
+        if (left > 0) pending.set(orgID, left)
+        else pending.delete(orgID)
+      }
     },
   }
 }
@@ -71,14 +91,14 @@ function limited(
   code: 'sprite_creation_rate_limited' | 'concurrent_sprite_limit_exceeded',
   message: string,
   fields: { limit: number; window_seconds?: number; current_count?: number },
-  resetAt: number,
-  t: number,
+  waitMs: number,
+  wallNow: number,
 ): SpritesError {
   return new SpritesError(code, message, {
     details: {
       ...fields,
-      retry_after_seconds: Math.max(1, Math.ceil((resetAt - t) / 1000)),
-      rate_limit_reset: Math.ceil(resetAt / 1000),
+      retry_after_seconds: Math.max(1, Math.ceil(waitMs / 1000)),
+      rate_limit_reset: Math.ceil((wallNow + waitMs) / 1000),
     },
   })
 }

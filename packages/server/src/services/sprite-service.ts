@@ -79,21 +79,24 @@ export function createSpriteService({ store, host, config, log }: SpriteServiceD
   async function create(org: OrgRecord, body: unknown): Promise<SpriteRecord> {
     const { from, ...input } = parseCreateInput(body, defaults())
     const source = from ? await get(org, from.sprite) : undefined
-    await limits.admit(org.id, async () => {
+    const admitted = await limits.admit(org.id, async () => {
       const counts = await store.countSprites(org.id)
       return Object.values(counts).reduce((a, b) => a + b, 0)
     })
     const hasConfig = (body as { config?: unknown }).config != null
-    const sprite = await store.insertSprite({
-      id: `sprite-${crypto.randomUUID()}`,
-      orgID: org.id,
-      status: 'cold',
-      opState: 'creating',
-      version: source?.version ?? host.imageVersion?.() ?? 'unknown',
-      ...input,
-      ...(source && !hasConfig ? { config: { ...source.config } } : {}),
-      ...(source?.lifecycle && !input.lifecycle ? { lifecycle: { ...source.lifecycle } } : {}),
-    })
+    const sprite = await store
+      .insertSprite({
+        id: `sprite-${crypto.randomUUID()}`,
+        orgID: org.id,
+        status: 'cold',
+        opState: 'creating',
+        version: source?.version ?? host.imageVersion?.() ?? 'unknown',
+        ...input,
+        ...(source && !hasConfig ? { config: { ...source.config } } : {}),
+        ...(source?.lifecycle && !input.lifecycle ? { lifecycle: { ...source.lifecycle } } : {}),
+      })
+      // Stored (or refused): the count sees it from now on.
+      .finally(admitted)
     const slog = log.child({ spriteID: sprite.id, name: sprite.name, operation: 'create' })
     try {
       if (!source) await host.provision(sprite)

@@ -15,9 +15,10 @@ export interface PgDB extends Queryable {
   /**
    * Takes the session-level advisory lock `key` on a connection of its own, kept until `end()`
    * (or the process's end: PostgreSQL frees it with the session). False while another session
-   * holds it.
+   * holds it. The connection is checked every {@link LOCK_CHECK_MS} (which also keeps it alive);
+   * `onLost` hears once if it fails or drops, as the lock went with it.
    */
-  holdLock(key: string): Promise<boolean>
+  holdLock(key: string, onLost: (err: Error) => void): Promise<boolean>
   end(): Promise<void>
 }
 
@@ -53,28 +54,78 @@ export function createPgDB(url: string, options: PgDBOptions): PgDB {
     types: storeTypes,
   })
   pool.on('error', options.onIdleError)
-  const lockClients: Client[] = []
+  const locks: HeldLock[] = []
   return {
     query: (sql, params) => pool.query(sql, params as unknown[]),
     transaction: (fn) => transaction(pool, fn),
-    async holdLock(key) {
-      const client = new Client({ connectionString: url, application_name: 'spritesd-lock' })
-      client.on('error', options.onIdleError)
-      await client.connect()
-      const r = await client.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
-        [key],
-      )
-      if (r.rows[0]?.ok) {
-        lockClients.push(client)
-        return true
-      }
-      await client.end()
-      return false
+    async holdLock(key, onLost) {
+      const lock = await takeLock(url, key, onLost)
+      if (lock) locks.push(lock)
+      return lock !== null
     },
     end: async () => {
-      await Promise.all(lockClients.splice(0).map((c) => c.end().catch(() => undefined)))
+      await Promise.all(locks.splice(0).map((l) => l.end()))
       await pool.end()
+    },
+  }
+}
+
+/** How often a held lock's connection is checked. */
+export const LOCK_CHECK_MS = 30_000
+
+interface HeldLock {
+  end(): Promise<void>
+}
+
+async function takeLock(
+  url: string,
+  key: string,
+  onLost: (err: Error) => void,
+): Promise<HeldLock | null> {
+  const client = new Client({
+    connectionString: url,
+    application_name: 'spritesd-lock',
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    query_timeout: 10_000,
+  })
+  let ending = false
+  let timer: NodeJS.Timeout | undefined
+  let lost = false
+  const lose = (err: Error) => {
+    if (ending || lost) return
+    lost = true
+    clearInterval(timer)
+    client.end().catch(() => undefined)
+    onLost(err)
+  }
+  client.on('error', lose)
+  client.on('end', () => lose(new Error('the connection holding the lock closed')))
+  try {
+    await client.connect()
+    const r = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok',
+      [key],
+    )
+    if (!r.rows[0]?.ok) {
+      ending = true
+      await client.end()
+      return null
+    }
+  } catch (err) {
+    ending = true
+    await client.end().catch(() => undefined)
+    throw err
+  }
+  timer = setInterval(() => {
+    client.query('SELECT 1').catch((err: Error) => lose(err))
+  }, LOCK_CHECK_MS)
+  timer.unref()
+  return {
+    end: async () => {
+      ending = true
+      clearInterval(timer)
+      await client.end().catch(() => undefined)
     },
   }
 }

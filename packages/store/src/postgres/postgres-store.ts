@@ -62,8 +62,8 @@ export async function openPostgresStore(
     ...tokenMethods(db, now),
     ...postgresSprites(db, now),
     ...postgresCheckpoints(db, now),
-    async claimServer() {
-      if (!(await db.holdLock('spritesd-server'))) {
+    async claimServer(onLost) {
+      if (!(await db.holdLock('spritesd-server', onLost))) {
         throw new SpritesError(
           'conflict',
           `another spritesd is using the database ${redactDatabaseURL(url)}; stop it first`,
