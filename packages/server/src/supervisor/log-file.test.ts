@@ -60,6 +60,19 @@ describe('service log file on the host', () => {
     assert.equal(readFileSync(path, 'utf8'), lines.slice(8).join(''))
   })
 
+  test('a quiet log holds no descriptor; the next line reopens it and appends', async (t) => {
+    const path = join(tempDir(t), 'quiet.log')
+    const f = new LogFile({ path, log: noopLogger, idleCloseMs: 30 })
+    f.write('one\n')
+    f.flush()
+    assert.equal(f.isOpen, true)
+    await new Promise((r) => setTimeout(r, 80))
+    assert.equal(f.isOpen, false, 'closed after being idle')
+    f.write('two\n')
+    f.close()
+    assert.equal(readFileSync(path, 'utf8'), 'one\ntwo\n')
+  })
+
   test('files are 0644 whatever the umask', (t) => {
     const path = join(tempDir(t), 'm.log')
     const old = process.umask(0o077)

@@ -24,6 +24,8 @@ export interface LogFileOptions {
   path: string
   log: Logger
   rotateBytes?: number
+  /** A file not written for this long is closed (reopened by the next line). @default 10 s */
+  idleCloseMs?: number
 }
 
 /** Open descriptors of a log's files (rotated one first) with the bytes they held when taken. */
@@ -46,6 +48,7 @@ export class LogFile {
   #pendingBytes = 0
   #scheduled = false
   #closed = false
+  #idle: NodeJS.Timeout | undefined
 
   constructor(o: LogFileOptions) {
     this.#o = o
@@ -89,6 +92,17 @@ export class LogFile {
       this.#o.log.warn({ err, path: this.#o.path }, 'service log lines dropped')
       this.#closeFile()
     }
+    // Quiet services hold no descriptor: spritesd's are shared by every sprite's services.
+    if (pending.length > 0 && this.#fd !== undefined) {
+      clearTimeout(this.#idle)
+      this.#idle = setTimeout(() => this.#closeFile(), this.#o.idleCloseMs ?? 10_000)
+      this.#idle.unref()
+    }
+  }
+
+  /** Whether the file is open now (tests). */
+  get isOpen(): boolean {
+    return this.#fd !== undefined
   }
 
   /**
@@ -153,6 +167,7 @@ export class LogFile {
   }
 
   #closeFile(): void {
+    clearTimeout(this.#idle)
     if (this.#fd === undefined) return
     closeSync(this.#fd)
     this.#fd = undefined
