@@ -37,12 +37,9 @@ export async function runSession(
   const { stdin, stdout, stderr } = ctx.io
   const terminal = createTerminal(ctx, s)
   // On a TTY, `sprite-browser` in the sprite asks for a URL to be opened here (§12.2).
-  let tty = o.raw === true
+  const tty = () => o.raw === true || s.info?.tty === true
   let liveFrom = 0
-  s.on('sessionInfo', (info) => {
-    tty ||= info.tty
-    if (o.attached) liveFrom = Date.now() + REPLAY_MS
-  })
+  if (o.attached) s.on('sessionInfo', () => (liveFrom = Date.now() + REPLAY_MS))
   const say = (message: string) =>
     stderr.write(`sprite-browser: ${message}${terminal.isRaw ? '\r\n' : '\n'}`)
   const opener = new BrowserOpener(ctx.io.env, say)
@@ -50,7 +47,7 @@ export async function runSession(
     if (Date.now() < liveFrom) say(`asked earlier to open ${printable(url)}; not opened again`)
     else opener.open(url)
   })
-  s.on('stdout', (b) => stdout.write(tty ? browser.push(b) : b))
+  s.on('stdout', (b) => stdout.write(tty() ? browser.push(b) : b))
   s.on('stderr', (b) => stderr.write(b))
   const forwarder = o.forwardPorts
     ? new PortForwarder(ctx.client(), o.sprite, (line) =>

@@ -5,6 +5,7 @@ import { readJSON } from '../http/body.ts'
 import type { RequestContext, UpgradeContext } from '../http/context.ts'
 import { sendJSON } from '../http/respond.ts'
 import type { ModuleAPI, RouteHandler, ServerModule } from '../module-api.ts'
+import { closeOnDelete } from '../services/close-on-delete.ts'
 import { fsInvalid, sendFsError } from './fs-errors.ts'
 import {
   type FsParams,
@@ -86,9 +87,7 @@ async function watch(
     const hold = (data: RawData, isBinary: boolean) => held.push([data, isBinary])
     ws.on('message', hold)
     // Deleted while waiting: the socket goes like every other socket of the sprite (M6).
-    const unsubscribeDeleted = api.sprites.onDeleted((s) => {
-      if (s.id === sprite.id && ws.readyState === ws.OPEN) ws.close(1001, 'sprite deleted')
-    })
+    const unsubscribeDeleted = closeOnDelete(api.sprites, sprite.id, ws)
     const running = await untilRunning(states, sprite, ws).finally(unsubscribeDeleted)
     if (!running) return
     const sandbox = (await deps.provider.ensureRunning(sprite)) as FsWatchSandbox

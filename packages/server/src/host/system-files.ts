@@ -29,9 +29,6 @@ export interface SystemFilesOptions {
   log: Logger
 }
 
-/** Refreshes the image-managed files of upgraded sprites (M7); see {@link createSystemFiles}. */
-export type SystemFiles = ReturnType<typeof createSystemFiles>
-
 /**
  * M7 in a design without a separate base layer: a sprite's root filesystem is its own disk,
  * cloned from the image at create. Once a sprite is upgraded (its record names the installed

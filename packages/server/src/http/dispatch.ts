@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { isSpritesError, SPRITE_VERSION_HEADER, SpritesError } from '@sprites/protocol'
+import { SPRITE_VERSION_HEADER, SpritesError } from '@sprites/protocol'
 import type { Store } from '@sprites/store'
 import { authenticate } from '../auth.ts'
 import type { Logger } from '../logger.ts'
 import type { HostRoute, PublicRouteHandler, RouteHandler, UpgradeHandler } from '../module-api.ts'
 import { type PublicContext, requestURL } from './context.ts'
-import { errorResponse, sendError, sendJSON, writeSocketResponse } from './respond.ts'
+import { errorHeaders, errorResponse, sendError, sendJSON, writeSocketResponse } from './respond.ts'
 import type { Router } from './router.ts'
 
 export type RouteEntry =
@@ -70,7 +70,9 @@ export function createRequestHandler(d: DispatchDeps) {
       if (release) res.once('close', release)
       await m.value.handler({ ...ctx, ...auth })
     } catch (err) {
-      if (isSpritesError(err) && !res.headersSent) setLimitHeaders(res, err)
+      if (!res.headersSent) {
+        for (const [name, value] of Object.entries(errorHeaders(err))) res.setHeader(name, value)
+      }
       sendError(res, err, base.log)
     }
   }
@@ -95,14 +97,4 @@ export function createUpgradeHandler(d: DispatchDeps, track: (socket: Duplex) =>
       writeSocketResponse(socket, status, body, d.spriteVersion)
     }
   }
-}
-
-/** `Retry-After`, and for a 429 the `X-RateLimit-*` headers, from an error's details (§1.3). */
-function setLimitHeaders(res: ServerResponse, err: SpritesError): void {
-  const { retry_after_seconds: retry, limit, rate_limit_reset: reset } = err.details
-  if (typeof retry === 'number') res.setHeader('Retry-After', String(retry))
-  if (err.status !== 429 || typeof limit !== 'number') return
-  res.setHeader('X-RateLimit-Limit', String(limit))
-  res.setHeader('X-RateLimit-Remaining', '0')
-  if (typeof reset === 'number') res.setHeader('X-RateLimit-Reset', String(reset))
 }

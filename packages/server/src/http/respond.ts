@@ -89,3 +89,19 @@ export function writeSocketResponse(
   ].join('\r\n')
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), payload]))
 }
+
+/**
+ * The headers an error asks for besides its body: `Retry-After` from `retry_after_seconds`, and
+ * for a 429 `X-RateLimit-Limit/Remaining/Reset` from `limit` and `rate_limit_reset` (§1.3).
+ */
+export function errorHeaders(err: unknown): Record<string, string> {
+  if (!isSpritesError(err)) return {}
+  const { retry_after_seconds: retry, limit, rate_limit_reset: reset } = err.details
+  const headers: Record<string, string> = {}
+  if (typeof retry === 'number') headers['Retry-After'] = String(retry)
+  if (err.status !== 429 || typeof limit !== 'number') return headers
+  headers['X-RateLimit-Limit'] = String(limit)
+  headers['X-RateLimit-Remaining'] = '0'
+  if (typeof reset === 'number') headers['X-RateLimit-Reset'] = String(reset)
+  return headers
+}

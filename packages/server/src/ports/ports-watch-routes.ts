@@ -1,5 +1,6 @@
 import type { PortEventMessage, PortListMessage } from '@sprites/protocol'
 import type { ServerModule } from '../module-api.ts'
+import { closeOnDelete } from '../services/close-on-delete.ts'
 import type { PortHub } from './port-hub.ts'
 import { portMessage } from './session-ports.ts'
 
@@ -26,9 +27,7 @@ export function portsWatchModule(hub: PortHub, pingMs = PING_MS): ServerModule {
         closed: (p) => live && send(portMessage('port_closed', p)),
       })
       const ping = setInterval(() => ws.readyState === ws.OPEN && ws.ping(), pingMs)
-      const unsubscribeDeleted = api.sprites.onDeleted((s) => {
-        if (s.id === sprite.id && ws.readyState === ws.OPEN) ws.close(1001, 'sprite deleted')
-      })
+      const unsubscribeDeleted = closeOnDelete(api.sprites, sprite.id, ws)
       const end = () => {
         clearInterval(ping)
         sub.unsubscribe()

@@ -7,7 +7,7 @@ import {
 import type { Duplex } from 'node:stream'
 import { isSpritesError, SpritesError } from '@sprites/protocol'
 import type { SpriteRecord, Store } from '@sprites/store'
-import { errorResponse, sendJSON, writeSocketResponse } from '../http/respond.ts'
+import { errorHeaders, errorResponse, sendJSON, writeSocketResponse } from '../http/respond.ts'
 import type { Logger } from '../logger.ts'
 import type { HostRoute } from '../module-api.ts'
 import { requestHead, requestHeadersForSprite, responseHeaders } from './forward-headers.ts'
@@ -51,12 +51,12 @@ export function createURLProxy(o: URLProxyOptions): HostRoute {
       serve(d, req, res).catch((err) => {
         if (res.headersSent) return void res.destroy()
         const { status, body } = errorResponse(err, o.log)
-        sendJSON(res, status, body, errorHeaders(status, err))
+        sendJSON(res, status, body, urlErrorHeaders(status, err))
       }),
     upgrade: (req, socket, head) =>
       tunnel(d, req, socket, head).catch((err) => {
         const { status, body } = errorResponse(err, o.log)
-        writeSocketResponse(socket, status, body, null, errorHeaders(status, err))
+        writeSocketResponse(socket, status, body, null, urlErrorHeaders(status, err))
       }),
   }
 }
@@ -156,11 +156,9 @@ async function tunnel(d: Deps, req: IncomingMessage, client: Duplex, head: Buffe
   client.on('close', end)
 }
 
-/** The Basic challenge of a 401 and the `Retry-After` of a 503 on sprite URL traffic (§10). */
-function errorHeaders(status: number, err: unknown): Record<string, string> {
-  const headers: Record<string, string> = {}
-  if (status === 401) headers['WWW-Authenticate'] = BASIC_CHALLENGE
-  const retry = isSpritesError(err) ? err.details.retry_after_seconds : undefined
-  if (typeof retry === 'number') headers['Retry-After'] = String(retry)
-  return headers
+/** An error's headers on sprite URL traffic: the Basic challenge of a 401 besides the usual. */
+function urlErrorHeaders(status: number, err: unknown): Record<string, string> {
+  return status === 401
+    ? { ...errorHeaders(err), 'WWW-Authenticate': BASIC_CHALLENGE }
+    : errorHeaders(err)
 }

@@ -3,9 +3,6 @@ import type { ServerConfig } from '../config.ts'
 
 const MINUTE_MS = 60_000
 
-/** Operator limits on creating sprites (§1.3 429); see {@link createLimits}. */
-export type CreateLimits = ReturnType<typeof createLimits>
-
 /**
  * The creation limits of `config.limits`, per organization: a cap on how many sprites it has
  * (429 `concurrent_sprite_limit_exceeded`), and a token bucket of `createsPerMinute` creations

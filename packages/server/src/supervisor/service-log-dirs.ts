@@ -8,9 +8,6 @@ export interface ServiceLogDirsOptions {
   log: Logger
 }
 
-/** Where the service logs of sprites live on the host (sprites-api.md §7, §12.2). */
-export type ServiceLogDirs = ReturnType<typeof createServiceLogDirs>
-
 /**
  * One host directory per sprite, bound read-only at `/.sprite/logs`, holding
  * `services/<name>.log`. It is outside the sprite's disk, so a restore does not roll the logs
